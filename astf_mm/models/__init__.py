@@ -1,0 +1,3 @@
+from .enhance_net import EnhanceNet
+
+__all__ = ['EnhanceNet']

@@ -1,0 +1,187 @@
+"""EnhanceNet: BasicVSR's bidirectional propagation without an upsampler."""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmagic.models.editors.basicvsr.basicvsr_net import (
+    ResidualBlocksWithInputConv, SPyNet)
+from mmagic.models.utils import flow_warp
+from mmagic.registry import MODELS
+from mmengine.model import BaseModule
+
+
+@MODELS.register_module()
+class EnhanceNet(BaseModule):
+    """BasicVSR with the pixel-shuffle upsampler removed (ASTF, sec. 3.1).
+
+    Features of every frame are propagated backward and forward in time,
+    aligned by SPyNet flow, fused, and mapped to a residual that is added
+    to the input frame, so the output has the input's resolution.
+
+    With ``propagation_scale`` > 1 the features are propagated at reduced
+    resolution (strided convolutions in, pixel shuffle out), as BasicVSR++
+    does for its NTIRE 2021 decompression entries; the residual is still
+    added at full resolution.
+
+    Args:
+        mid_channels (int): Channels of the propagated features.
+            Default: 64.
+        num_blocks (int): Residual blocks per propagation branch.
+            Default: 30.
+        spynet_pretrained (str, optional): Local path or URL of mmagic's
+            SPyNet checkpoint. Default: None (random init).
+        zero_init_residual (bool): Zero the last convolution so the
+            untrained network is the identity. Default: True.
+        propagation_scale (int): 1 (full resolution) or 4 (propagate at
+            1/4 resolution). Default: 1.
+        init_cfg (dict, optional): mmengine initialisation config, e.g.
+            ``dict(type='Pretrained', checkpoint=..., prefix='generator.')``.
+            Default: None.
+    """
+
+    def __init__(self,
+                 mid_channels: int = 64,
+                 num_blocks: int = 30,
+                 spynet_pretrained: Optional[str] = None,
+                 zero_init_residual: bool = True,
+                 propagation_scale: int = 1,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if propagation_scale not in (1, 4):
+            raise ValueError('propagation_scale must be 1 or 4, got '
+                             f'{propagation_scale}.')
+        self.mid_channels = mid_channels
+        self.propagation_scale = propagation_scale
+        self.zero_init_residual = zero_init_residual
+
+        self.spynet = SPyNet(pretrained=spynet_pretrained)
+        in_channels = 3
+        if propagation_scale == 4:
+            self.feat_extract = nn.Sequential(
+                nn.Conv2d(3, mid_channels, 3, 2, 1),
+                nn.LeakyReLU(negative_slope=0.1, inplace=True),
+                nn.Conv2d(mid_channels, mid_channels, 3, 2, 1),
+                nn.LeakyReLU(negative_slope=0.1, inplace=True))
+            in_channels = mid_channels
+        self.backward_resblocks = ResidualBlocksWithInputConv(
+            in_channels + mid_channels, mid_channels, num_blocks)
+        self.forward_resblocks = ResidualBlocksWithInputConv(
+            in_channels + mid_channels, mid_channels, num_blocks)
+        self.fusion = nn.Conv2d(mid_channels * 2, mid_channels, 1, 1, 0)
+        if propagation_scale == 4:
+            self.upsample = nn.Sequential(
+                nn.Conv2d(mid_channels, mid_channels * 16, 3, 1, 1),
+                nn.PixelShuffle(4))
+        self.conv_hr = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1)
+        self.conv_last = nn.Conv2d(mid_channels, 3, 3, 1, 1)
+        self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
+        self._zero_last()
+
+    def _zero_last(self) -> None:
+        if self.zero_init_residual:
+            nn.init.zeros_(self.conv_last.weight)
+            nn.init.zeros_(self.conv_last.bias)
+
+    def init_weights(self) -> None:
+        """Initialise (mmengine hook), keeping the identity start."""
+        super().init_weights()
+        is_pretrained = (
+            isinstance(self.init_cfg, dict)
+            and self.init_cfg.get('type') == 'Pretrained')
+        if not is_pretrained:
+            self._zero_last()
+
+    def compute_flow(
+            self, frames: torch.Tensor
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """SPyNet flows between neighbouring frames.
+
+        Args:
+            frames (Tensor): Frames of shape (n, t, 3, h, w), in [0, 1].
+
+        Returns:
+            tuple[Tensor | None]: ``flows_forward`` (frame i -> i-1) and
+            ``flows_backward`` (frame i -> i+1), each (n, t-1, 2, h, w);
+            both None when t == 1.
+        """
+        n, t, c, h, w = frames.shape
+        if t == 1:
+            return None, None
+        prev = frames[:, :-1].reshape(-1, c, h, w)
+        nxt = frames[:, 1:].reshape(-1, c, h, w)
+        flows_backward = self.spynet(prev, nxt).view(n, t - 1, 2, h, w)
+        flows_forward = self.spynet(nxt, prev).view(n, t - 1, 2, h, w)
+        return flows_forward, flows_backward
+
+    def _pad(self, lqs: torch.Tensor) -> torch.Tensor:
+        """Reflect-pad h and w up to a multiple of ``propagation_scale``."""
+        s = self.propagation_scale
+        h, w = lqs.shape[-2:]
+        pad_h, pad_w = (-h) % s, (-w) % s
+        if pad_h == 0 and pad_w == 0:
+            return lqs
+        n, t, c = lqs.shape[:3]
+        flat = lqs.reshape(n * t, c, h, w)
+        mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
+        flat = F.pad(flat, (0, pad_w, 0, pad_h), mode=mode)
+        return flat.view(n, t, c, h + pad_h, w + pad_w)
+
+    def forward(self, lqs: torch.Tensor) -> torch.Tensor:
+        """Enhance a clip.
+
+        Args:
+            lqs (Tensor): Compressed frames, shape (n, t, 3, h, w), any
+                h, w >= 1 and t >= 1, values in [0, 1].
+
+        Returns:
+            Tensor: Enhanced frames, shape (n, t, 3, h, w).
+        """
+        if lqs.dim() != 5 or lqs.size(2) != 3:
+            raise ValueError('EnhanceNet expects (n, t, 3, h, w) frames, got '
+                             f'shape {tuple(lqs.shape)}.')
+        n, t, c, h, w = lqs.shape
+        padded = self._pad(lqs)
+        hp, wp = padded.shape[-2:]
+        if self.propagation_scale == 1:
+            inputs = padded
+        else:
+            inputs = self.feat_extract(padded.reshape(-1, c, hp, wp))
+            inputs = inputs.view(n, t, -1, *inputs.shape[-2:])
+        fh, fw = inputs.shape[-2:]
+        if self.propagation_scale == 1:
+            flow_frames = padded
+        else:
+            flow_frames = F.interpolate(
+                padded.reshape(-1, c, hp, wp),
+                size=(fh, fw),
+                mode='bilinear',
+                align_corners=False).view(n, t, c, fh, fw)
+        flows_forward, flows_backward = self.compute_flow(flow_frames)
+
+        backward_feats = []
+        feat = inputs.new_zeros(n, self.mid_channels, fh, fw)
+        for i in range(t - 1, -1, -1):
+            if i < t - 1:
+                flow = flows_backward[:, i].permute(0, 2, 3, 1)
+                feat = flow_warp(feat, flow)
+            feat = self.backward_resblocks(
+                torch.cat([inputs[:, i], feat], dim=1))
+            backward_feats.append(feat)
+        backward_feats = backward_feats[::-1]
+
+        outputs = []
+        feat = torch.zeros_like(feat)
+        for i in range(t):
+            if i > 0:
+                flow = flows_forward[:, i - 1].permute(0, 2, 3, 1)
+                feat = flow_warp(feat, flow)
+            feat = self.forward_resblocks(
+                torch.cat([inputs[:, i], feat], dim=1))
+            out = self.lrelu(
+                self.fusion(torch.cat([backward_feats[i], feat], dim=1)))
+            if self.propagation_scale > 1:
+                out = self.lrelu(self.upsample(out))
+            out = self.conv_last(self.lrelu(self.conv_hr(out)))
+            outputs.append(out + padded[:, i])
+        return torch.stack(outputs, dim=1)[..., :h, :w]
