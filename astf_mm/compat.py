@@ -5,6 +5,7 @@ where that problem exists, and is covered by ``tests/test_compat.py``.
 :func:`apply_all` is called once when :mod:`astf_mm` is imported, before
 anything imports ``mmagic.models``.
 """
+import importlib.machinery
 import importlib.util
 import os
 import os.path as osp
@@ -70,7 +71,13 @@ def patch_missing_mmcv_ops() -> bool:
     """
     if mmcv_has_compiled_ops():
         return False
-    sys.modules['mmcv._ext'] = _MissingExtModule('mmcv._ext')
+    stand_in = _MissingExtModule('mmcv._ext')
+    # A spec without a loader: ``find_spec``/``pkgutil.find_loader`` (used
+    # by mmengine's ``mmcv_full_available``) then report "no compiled ops"
+    # instead of raising on a module whose ``__spec__`` is None.
+    stand_in.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
+    stand_in.__loader__ = None
+    sys.modules['mmcv._ext'] = stand_in
     import mmcv.ops as ops
 
     def _refuse_init(cls_name: str) -> Callable:
@@ -90,12 +97,30 @@ def patch_missing_mmcv_ops() -> bool:
     return True
 
 
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to what a pickled ``HistoryBuffer`` needs.
+
+    A ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'min')``; a free ``getattr`` would let a
+    crafted file walk from any allowed object to ``__globals__``.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint.')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """The non-tensor globals that mmengine/mmagic checkpoints pickle.
 
     A Runner checkpoint holds the message hub (``HistoryBuffer`` of numpy
-    arrays and scalars), ``collections.Counter`` and numpy byte payloads
-    (``_codecs.encode``); nothing else outside torch's own allowlist.
+    arrays and scalars, whose statistics methods pickle through
+    ``getattr``), ``collections.Counter`` and numpy byte payloads
+    (``_codecs.encode``, ``bytes``); nothing else outside torch's own
+    allowlist.
     """
     import _codecs
     import collections
@@ -106,8 +131,9 @@ def checkpoint_safe_globals() -> List[Any]:
 
     dtype_classes = [type(np.dtype(c)) for c in '?bBhHiIlLqQefdgFDG']
     return [
-        HistoryBuffer, collections.Counter, _codecs.encode, _reconstruct,
-        scalar, np.ndarray, np.dtype, *dtype_classes
+        HistoryBuffer, collections.Counter, _codecs.encode, bytes,
+        _reconstruct, scalar, np.ndarray, np.dtype, *dtype_classes,
+        (_history_buffer_getattr, 'builtins.getattr')
     ]
 
 

@@ -1,0 +1,34 @@
+# Stage 1 at sample scale: the paper's recipe on 2 CPU cores, on the sample
+# data built by `python tools/data/make_sample_data.py`. Same model and loss
+# as the LDV config; narrow (16 channels, 2 blocks per branch), 5-frame clips,
+# no pretrained SPyNet (its weights are not reachable offline), so SPyNet
+# learns from its random start with the rest of the network.
+_base_ = '../stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py'
+
+experiment_name = 'stage1_enhancenet_c16b2_1xb4-1200_sample-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+data_root = 'data/sample'
+max_iters = 1200
+val_interval = 300
+
+model = dict(
+    generator=dict(mid_channels=16, num_blocks=2, spynet_pretrained=None),
+    train_cfg=dict(fix_iter=0))
+
+train_dataloader = dict(
+    num_workers=2,
+    batch_size=4,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='meta_info_train.txt',
+        num_input_frames=5))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
+test_dataloader = val_dataloader
+
+train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
+param_scheduler = dict(periods=[max_iters], restart_weights=[1])
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=val_interval))
+randomness = dict(seed=0)

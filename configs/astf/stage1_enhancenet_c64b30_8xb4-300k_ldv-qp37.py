@@ -1,0 +1,34 @@
+# Stage 1 (paper sec. 3.1): the coarse EnhanceNet, BasicVSR without its
+# upsampler, trained for fidelity with the Charbonnier loss.
+# 8 GPUs x 4 clips of 15 frames (64x64 crops), 300k iterations:
+#   bash tools/dist_train.sh configs/astf/stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py 8
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/datasets/ldv_fixed_qp37.py',
+    '../_base_/schedules/adam_cosine-restart_300k.py',
+]
+
+experiment_name = 'stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+spynet_pretrained = ('https://download.openmmlab.com/mmediting/restorers/'
+                     'basicvsr/spynet_20210409-c6c1bd09.pth')
+
+model = dict(
+    type='BasicVSR',
+    generator=dict(
+        type='EnhanceNet',
+        mid_channels=64,
+        num_blocks=30,
+        spynet_pretrained=spynet_pretrained),
+    # The paper's rho(x) = sqrt(x^2 + eps^2), eps = 1e-6; mmagic adds its
+    # eps un-squared: sqrt(x^2 + eps), hence 1e-12.
+    pixel_loss=dict(
+        type='CharbonnierLoss', loss_weight=1.0, reduction='mean', eps=1e-12),
+    # SPyNet is pretrained: keep it fixed while the rest warms up.
+    train_cfg=dict(fix_iter=5000),
+    data_preprocessor=dict(
+        type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.]))
+
+# SPyNet is frozen for the first fix_iter iterations.
+find_unused_parameters = True

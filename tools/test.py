@@ -1,0 +1,73 @@
+"""Test (and evaluate) a model: ``python tools/test.py CONFIG [CHECKPOINT]``.
+
+The OpenMMLab interface of mmagic's ``tools/test.py``. The checkpoint is
+optional for configs whose model loads its own weights (the end-to-end
+ASTF config names one checkpoint per network).
+"""
+import argparse
+import os
+
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+import astf_mm  # noqa: F401  (applies shims, registers modules)
+from astf_mm.utils import apply_cli_options, setup_cpu_distributed
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    parser.add_argument('--out', help='JSON file to save the metrics to')
+    parser.add_argument(
+        '--work-dir', help='the dir to save logs and evaluation results')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+class SaveMetricsHook(Hook):
+    """Dump the test metrics to a JSON file (written atomically)."""
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        if metrics is None:
+            return
+        tmp = f'{self.out}.tmp-{os.getpid()}'
+        mmengine.dump(metrics, tmp, file_format='json', indent=2)
+        os.replace(tmp, self.out)
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    apply_cli_options(cfg, args.config, args.launcher, args.work_dir,
+                      args.cfg_options)
+    if args.checkpoint:
+        cfg.load_from = args.checkpoint
+    setup_cpu_distributed(cfg)
+
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
