@@ -8,6 +8,7 @@ from .version import __version__
 
 compat.apply_all()
 
-from . import models  # noqa: E402,F401  (registers into mmagic)
+# Registration into mmagic's registries happens on import.
+from . import datasets, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -17,6 +17,7 @@ A table of the means over videos is printed; ``--out`` also keeps the
 per-video values and the settings (written atomically).
 """
 import argparse
+import inspect
 import json
 import os
 import os.path as osp
@@ -28,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from astf_mm.evaluation import temporal
+from astf_mm.io.video import list_frame_files, read_frames
 
 METRICS = ('tof', 'tlp', 'warp')
 # flag -> result name, as the registered metrics name their results
@@ -94,6 +96,18 @@ def _is_video_file(path: str) -> bool:
         VIDEO_EXTENSIONS
 
 
+def is_single_video(path: str) -> bool:
+    """Whether ``path`` is one video (a file or a folder of frames).
+
+    Args:
+        path (str): A ``--gt``/``--pred``/``--lq`` path.
+
+    Returns:
+        bool: True for a file or a folder with image frames.
+    """
+    return osp.isfile(path) or bool(list_frame_files(path))
+
+
 def collect_videos(path: str) -> Dict[str, str]:
     """Map video names to sources for a ``--gt``/``--pred``/``--lq`` path.
 
@@ -105,12 +119,11 @@ def collect_videos(path: str) -> Dict[str, str]:
     Returns:
         dict[str, str]: Video name -> frame folder or video file.
     """
-    from astf_mm.io.video import list_frame_files
     if not osp.exists(path):
         raise FileNotFoundError(f'{path}: no such file or folder.')
     if osp.isfile(path):
         return {osp.splitext(osp.basename(path))[0]: path}
-    if list_frame_files(path):
+    if is_single_video(path):
         return {osp.basename(osp.normpath(path)): path}
     videos = {}
     for name in sorted(os.listdir(path)):
@@ -134,15 +147,15 @@ def read_video(path: str) -> np.ndarray:
     Returns:
         np.ndarray: ``(t, h, w, 3)`` uint8 RGB frames.
     """
-    from astf_mm.io.video import read_frames
     return np.stack(list(read_frames(path)))
 
 
-def _match(gt: Dict[str, str], other: Dict[str, str], flag: str,
+def _match(gt_path: str, gt: Dict[str, str], flag: str,
            path: str) -> Dict[str, str]:
-    if len(gt) == 1 and len(other) == 1:
-        # a single video each: pair them whatever their names
-        return {next(iter(gt)): next(iter(other.values()))}
+    other = collect_videos(path)
+    if is_single_video(gt_path) and is_single_video(path):
+        # one video each: paired whatever their names
+        return {next(iter(gt)): path}
     missing = sorted(set(gt) - set(other))
     if missing:
         raise ValueError(f'{flag} {path} lacks the ground truth\'s videos '
@@ -160,6 +173,10 @@ def _check_pair(video: np.ndarray, gt: np.ndarray, src: str,
             'metrics compare frame by frame.')
 
 
+def _default(fn: Callable, name: str):
+    return inspect.signature(fn).parameters[name].default
+
+
 def _mean(values: List[float]) -> Optional[float]:
     # a video without a valid pair (None) is already left out; JSON has no
     # NaN, so an empty mean is None too
@@ -171,8 +188,7 @@ def _metric_fns(args: argparse.Namespace) -> Dict[str, Callable]:
     skip = args.skip_frames
     fns = {
         'tof':
-        lambda out, gt, lq: temporal.tof(
-            out, gt, crop=crop, skip_frames=skip),
+        lambda out, gt, lq: temporal.tof(out, gt, crop=crop, skip_frames=skip),
         'warp':
         lambda out, gt, lq: temporal.warping_error(
             out, lq if args.flow_source == 'lq' else gt, skip_frames=skip),
@@ -195,16 +211,11 @@ def evaluate(args: argparse.Namespace) -> dict:
         ``mean`` (metric -> mean over videos) and ``per_video``.
     """
     gt_videos = collect_videos(args.gt)
-    preds = [
-        _match(gt_videos, collect_videos(p), '--pred', p) for p in args.pred
-    ]
+    preds = [_match(args.gt, gt_videos, '--pred', p) for p in args.pred]
     lq_videos = None
     if args.lq:
-        lq_videos = _match(gt_videos, collect_videos(args.lq), '--lq',
-                           args.lq)
-    names = args.names or [
-        osp.basename(osp.normpath(p)) for p in args.pred
-    ]
+        lq_videos = _match(args.gt, gt_videos, '--lq', args.lq)
+    names = args.names or [osp.basename(osp.normpath(p)) for p in args.pred]
     fns = _metric_fns(args)
     per_video: List[List[dict]] = [[] for _ in preds]
     progress = tqdm(
@@ -230,12 +241,11 @@ def evaluate(args: argparse.Namespace) -> dict:
     rows = []
     for name, path, entries in zip(names, args.pred, per_video):
         mean = {
-            NAMES[m]: _mean(
-                [e[NAMES[m]] for e in entries if e[NAMES[m]] is not None])
+            NAMES[m]:
+            _mean([e[NAMES[m]] for e in entries if e[NAMES[m]] is not None])
             for m in args.metrics
         }
-        rows.append(
-            dict(name=name, pred=path, mean=mean, per_video=entries))
+        rows.append(dict(name=name, pred=path, mean=mean, per_video=entries))
     settings = dict(
         gt=args.gt,
         lq=args.lq,
@@ -244,9 +254,9 @@ def evaluate(args: argparse.Namespace) -> dict:
         skip_frames=args.skip_frames,
         tecogan_crop=not args.no_crop,
         farneback=dict(temporal.FARNEBACK_PARAMS),
-        lpips='alex' if 'tlp' in args.metrics else None,
-        tof_scale=1.0,
-        tlp_scale=100.0)
+        lpips=temporal.LPIPS_NET if 'tlp' in args.metrics else None,
+        tof_scale=_default(temporal.tof, 'scale'),
+        tlp_scale=_default(temporal.tlp, 'scale'))
     return dict(settings=settings, rows=rows)
 
 
@@ -264,8 +274,9 @@ def format_table(results: dict) -> str:
     lines = ['  '.join(['row'.ljust(width)] + [f'{m:>12}' for m in metrics])]
     for row in results['rows']:
         cells = [
-            f'{"n/a":>12}' if row['mean'][m] is None else
-            f'{row["mean"][m]:>12.6g}' for m in metrics
+            f'{"n/a":>12}'
+            if row['mean'][m] is None else f'{row["mean"][m]:>12.6g}'
+            for m in metrics
         ]
         lines.append('  '.join([row['name'].ljust(width)] + cells))
     return '\n'.join(lines)

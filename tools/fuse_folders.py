@@ -303,16 +303,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--radius',
+        metavar='R',
         type=int,
         default=11,
         help='variance window radius r, window (2r+1)^2 (default: 11)')
     parser.add_argument(
         '--temporal-radius',
+        metavar='T',
         type=int,
         default=1,
         help='frames on each side in the mask normalisation (default: 1)')
     parser.add_argument(
         '--sharpen-amount',
+        metavar='A',
         type=float,
         default=DEFAULT_SHARPEN_AMOUNT,
         help='unsharp-mask amount a in x + a (x - G*x) '

@@ -50,7 +50,6 @@ test run that evaluates six rows computes them once per video.
 """
 import hashlib
 import itertools
-import os.path as osp
 import warnings
 import weakref
 from collections import OrderedDict
@@ -67,6 +66,9 @@ from mmagic.evaluation.metrics.base_sample_wise_metric import \
 from mmagic.evaluation.metrics.metrics_utils import obtain_data
 from mmagic.registry import METRICS
 
+from ..weights import build_lpips
+from .perceptual import to_rgb_frames, video_key
+
 Frames = Union[np.ndarray, Sequence[np.ndarray]]
 LPIPSFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -81,6 +83,9 @@ FARNEBACK_PARAMS: Mapping[str, float] = MappingProxyType(
         poly_n=5,
         poly_sigma=1.2,
         flags=0))
+
+# TecoGAN's tLP network (``lpips`` heads of version 0.1)
+LPIPS_NET = 'alex'
 
 # Lai et al. 2018 (after Ruder et al. 2016): forward-backward consistency
 # |w_b + w_f'|^2 < ALPHA (|w_b|^2 + |w_f'|^2) + BETA, and motion boundaries
@@ -101,10 +106,11 @@ class ArrayCache:
     Args:
         max_bytes (int): Total size of the arrays kept; the least recently
             used are dropped beyond it, and an array larger than the budget
-            is returned without being cached. Default: 2 GiB.
+            is returned without being cached. Default: 4 GiB (the forward
+            and backward flows of a 960x536 video of about 500 frames).
     """
 
-    def __init__(self, max_bytes: int = 2 * 1024**3) -> None:
+    def __init__(self, max_bytes: int = 4 * 1024**3) -> None:
         self.max_bytes = max_bytes
         self._items: 'OrderedDict[Hashable, np.ndarray]' = OrderedDict()
         self._bytes = 0
@@ -148,7 +154,8 @@ class ArrayCache:
 
 
 # Shared by every metric in the process, so the reference flows of a video
-# are computed once for all rows of a table.
+# are computed once for all rows of a table. Lower ``max_bytes`` to bound
+# memory (a budget smaller than one video's flows means recomputing them).
 DEFAULT_CACHE = ArrayCache()
 
 
@@ -212,8 +219,7 @@ def _prepare(out_frames: Frames, ref_frames: Frames, ref_name: str,
     if t - 2 * skip_frames < 2:
         raise ValueError(f'skip_frames={skip_frames} at each end leaves '
                          f'fewer than 2 of the {t} frames.')
-    return (out[skip_frames:t - skip_frames],
-            ref[skip_frames:t - skip_frames])
+    return (out[skip_frames:t - skip_frames], ref[skip_frames:t - skip_frames])
 
 
 def to_gray(video: np.ndarray) -> np.ndarray:
@@ -373,8 +379,9 @@ def tecogan_crop_box(height: int, width: int) -> Tuple[slice, slice]:
 def _tof_pairs(out: np.ndarray, gt: np.ndarray, crop: bool,
                cache: Optional[ArrayCache]) -> np.ndarray:
     gt_flows = video_flows(gt, cache=cache)
-    rows, cols = (tecogan_crop_box(*gt.shape[1:3]) if crop else
-                  (slice(None), slice(None)))
+    rows, cols = (
+        tecogan_crop_box(*gt.shape[1:3]) if crop else
+        (slice(None), slice(None)))
     out_gray = to_gray(out)
     values = []
     for i in range(len(gt_flows)):
@@ -438,9 +445,7 @@ def default_lpips(backbone_path: Optional[str] = None,
     """
     key = (backbone_path, str(device))
     if key not in _LPIPS_NETS:
-        # imported here: the weights module is optional until LPIPS is used
-        from astf_mm.weights import build_lpips
-        net = build_lpips(net='alex', backbone_path=backbone_path)
+        net = build_lpips(net=LPIPS_NET, backbone_path=backbone_path)
         _LPIPS_NETS[key] = net.to(device)
     return _LPIPS_NETS[key]
 
@@ -464,8 +469,7 @@ def _net_device(net: LPIPSFn) -> torch.device:
 
 
 def _lpips_pair_distances(video: np.ndarray, net: LPIPSFn,
-                          device: torch.device,
-                          batch_size: int) -> np.ndarray:
+                          device: torch.device, batch_size: int) -> np.ndarray:
     distances = []
     with torch.no_grad():
         for start in range(0, len(video) - 1, batch_size):
@@ -518,7 +522,9 @@ def tlp(out_frames: Frames,
         scale (float): Factor applied to ``|d_gt - d_out|`` (TecoGAN: 100).
             Default: 100.0.
         batch_size (int): Frame pairs per LPIPS forward pass. Default: 4.
-        cache (ArrayCache, optional): Cache for the ground-truth distances.
+        cache (ArrayCache, optional): Cache for the ground-truth distances,
+            keyed by the network object and the frames' content (so a
+            network must not change weights while in use).
             Default: :data:`DEFAULT_CACHE`.
 
     Returns:
@@ -526,8 +532,8 @@ def tlp(out_frames: Frames,
     """
     out, gt = _prepare(out_frames, gt_frames, 'gt_frames', skip_frames)
     net = default_lpips() if lpips_net is None else lpips_net
-    return float(_tlp_pairs(out, gt, net, crop, batch_size, cache).mean() *
-                 scale)
+    return float(
+        _tlp_pairs(out, gt, net, crop, batch_size, cache).mean() * scale)
 
 
 def _warp_pairs(out: np.ndarray, ref: np.ndarray, motion_boundary: bool,
@@ -590,30 +596,6 @@ def warping_error(out_frames: Frames,
 # registered metrics
 
 
-def video_key(data_sample: dict) -> Optional[str]:
-    """The video a data sample belongs to.
-
-    Args:
-        data_sample (dict): A data sample as metrics receive it
-            (``DataSample.to_dict()``).
-
-    Returns:
-        str | None: metainfo ``key`` if present (mmagic's
-        ``BasicFramesDataset`` sets the sequence folder, e.g. 'calendar'),
-        else the folder of the first ``gt_path`` frame (or the file stem of
-        a ``gt_path`` video), else None.
-    """
-    key = data_sample.get('key')
-    if isinstance(key, str) and key:
-        return key
-    path = data_sample.get('gt_path')
-    if isinstance(path, (list, tuple)) and path:
-        return osp.basename(osp.dirname(str(path[0])))
-    if isinstance(path, str) and path:
-        return osp.splitext(osp.basename(path.rstrip('/\\')))[0]
-    return None
-
-
 def tensor_to_video(frames: Union[torch.Tensor, np.ndarray],
                     channel_order: str = 'BGR',
                     name: str = 'frames') -> np.ndarray:
@@ -632,21 +614,13 @@ def tensor_to_video(frames: Union[torch.Tensor, np.ndarray],
     Returns:
         np.ndarray: ``(t, h, w, 3)`` uint8 RGB.
     """
-    if isinstance(frames, torch.Tensor):
-        frames = frames.detach().cpu().float().numpy()
-    if frames.ndim != 4 or frames.shape[1] != 3:
+    if frames.ndim != 4:
         raise ValueError(
             f'{name}: temporal metrics need a whole video per sample, a '
             f'(t, 3, h, w) tensor; got shape {tuple(frames.shape)}. Use a '
             'video dataset whose samples are sequences (batch size 1).')
-    video = np.clip(np.round(frames), 0, 255).astype(np.uint8)
-    video = video.transpose(0, 2, 3, 1)
-    if channel_order.upper() == 'BGR':
-        video = video[..., ::-1]
-    elif channel_order.upper() != 'RGB':
-        raise ValueError(f'channel_order must be BGR or RGB, got '
-                         f'{channel_order!r}.')
-    return np.ascontiguousarray(video)
+    rgb = to_rgb_frames(frames, channel_order, name)  # rounded, RGB
+    return rgb.permute(0, 2, 3, 1).to(torch.uint8).contiguous().cpu().numpy()
 
 
 class _TemporalMetric(BaseSampleWiseMetric):
@@ -663,10 +637,11 @@ class _TemporalMetric(BaseSampleWiseMetric):
     def __init__(self,
                  gt_key: str = 'gt_img',
                  pred_key: str = 'pred_img',
+                 channel_order: str = 'BGR',
                  skip_frames: int = 0,
-                 device: str = 'cpu',
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 device: str = 'cpu') -> None:
         super().__init__(
             gt_key=gt_key,
             pred_key=pred_key,
@@ -674,8 +649,12 @@ class _TemporalMetric(BaseSampleWiseMetric):
             device=device,
             collect_device=collect_device,
             prefix=prefix)
+        if channel_order.upper() not in ('BGR', 'RGB'):
+            raise ValueError(
+                f'channel_order must be BGR or RGB, got {channel_order!r}.')
         if skip_frames < 0:
             raise ValueError(f'skip_frames must be >= 0, got {skip_frames}.')
+        self.channel_order = channel_order.upper()
         self.skip_frames = skip_frames
         self.per_video: List[dict] = []
 
@@ -746,10 +725,12 @@ class TOF(_TemporalMetric):
         gt_key (str): Key of the ground-truth video. Default: 'gt_img'.
         pred_key (str): Key of the predicted video in ``output``.
             Default: 'pred_img'.
+        channel_order (str): Order of the frames handed to the metric
+            (mmagic's test-stage data preprocessor gives BGR).
+            Default: 'BGR'.
         crop (bool): TecoGAN's ``crop_8x8``. Default: True.
         skip_frames (int): Frames dropped at each end. Default: 0.
         scale (float): Factor on the result. Default: 1.0.
-        device (str): Unused (flow runs on the CPU). Default: 'cpu'.
         collect_device (str): Device for collecting results across ranks.
             Default: 'cpu'.
         prefix (str, optional): Prefix of the metric name (one per table
@@ -764,14 +745,19 @@ class TOF(_TemporalMetric):
     def __init__(self,
                  gt_key: str = 'gt_img',
                  pred_key: str = 'pred_img',
+                 channel_order: str = 'BGR',
                  crop: bool = True,
                  skip_frames: int = 0,
                  scale: float = 1.0,
-                 device: str = 'cpu',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(gt_key, pred_key, skip_frames, device,
-                         collect_device, prefix)
+        super().__init__(
+            gt_key=gt_key,
+            pred_key=pred_key,
+            channel_order=channel_order,
+            skip_frames=skip_frames,
+            collect_device=collect_device,
+            prefix=prefix)
         self.crop = crop
         self.scale = scale
 
@@ -789,6 +775,9 @@ class TLP(_TemporalMetric):
         gt_key (str): Key of the ground-truth video. Default: 'gt_img'.
         pred_key (str): Key of the predicted video in ``output``.
             Default: 'pred_img'.
+        channel_order (str): Order of the frames handed to the metric
+            (mmagic's test-stage data preprocessor gives BGR).
+            Default: 'BGR'.
         crop (bool): TecoGAN's ``crop_8x8``. Default: True.
         skip_frames (int): Frames dropped at each end. Default: 0.
         scale (float): Factor on ``|d_gt - d_out|``. Default: 100.0.
@@ -812,6 +801,7 @@ class TLP(_TemporalMetric):
     def __init__(self,
                  gt_key: str = 'gt_img',
                  pred_key: str = 'pred_img',
+                 channel_order: str = 'BGR',
                  crop: bool = True,
                  skip_frames: int = 0,
                  scale: float = 100.0,
@@ -821,8 +811,14 @@ class TLP(_TemporalMetric):
                  device: str = 'cpu',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(gt_key, pred_key, skip_frames, device,
-                         collect_device, prefix)
+        super().__init__(
+            gt_key=gt_key,
+            pred_key=pred_key,
+            channel_order=channel_order,
+            skip_frames=skip_frames,
+            collect_device=collect_device,
+            prefix=prefix,
+            device=device)
         self.crop = crop
         self.scale = scale
         self.lpips_net = lpips_net
@@ -848,13 +844,15 @@ class WarpingError(_TemporalMetric):
             Default: 'gt_img'.
         pred_key (str): Key of the predicted video in ``output``.
             Default: 'pred_img'.
+        channel_order (str): Order of the frames handed to the metric
+            (mmagic's test-stage data preprocessor gives BGR).
+            Default: 'BGR'.
         flow_key (str): Key of the video the flow is estimated on: a key of
             the data sample (``'gt_img'``; ``'input'``, where mmagic's
             edit models put the destructed compressed input) or of its
             ``output``. Default: 'gt_img'.
         motion_boundary (bool): Also mask motion boundaries. Default: True.
         skip_frames (int): Frames dropped at each end. Default: 0.
-        device (str): Unused (flow runs on the CPU). Default: 'cpu'.
         collect_device (str): Device for collecting results across ranks.
             Default: 'cpu'.
         prefix (str, optional): Prefix of the metric name. Default: None.
@@ -868,14 +866,19 @@ class WarpingError(_TemporalMetric):
     def __init__(self,
                  gt_key: str = 'gt_img',
                  pred_key: str = 'pred_img',
+                 channel_order: str = 'BGR',
                  flow_key: str = 'gt_img',
                  motion_boundary: bool = True,
                  skip_frames: int = 0,
-                 device: str = 'cpu',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(gt_key, pred_key, skip_frames, device,
-                         collect_device, prefix)
+        super().__init__(
+            gt_key=gt_key,
+            pred_key=pred_key,
+            channel_order=channel_order,
+            skip_frames=skip_frames,
+            collect_device=collect_device,
+            prefix=prefix)
         self.flow_key = flow_key
         self.motion_boundary = motion_boundary
 

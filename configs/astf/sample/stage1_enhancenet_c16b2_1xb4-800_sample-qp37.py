@@ -5,19 +5,19 @@
 # learns from its random start with the rest of the network.
 _base_ = '../stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py'
 
-experiment_name = 'stage1_enhancenet_c16b2_1xb4-1200_sample-qp37'
+experiment_name = 'stage1_enhancenet_c16b2_1xb4-800_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
 data_root = 'data/sample'
-max_iters = 1200
-val_interval = 300
+max_iters = 800
+val_interval = 200
 
 model = dict(
     generator=dict(mid_channels=16, num_blocks=2, spynet_pretrained=None),
     train_cfg=dict(fix_iter=0))
 
 train_dataloader = dict(
-    num_workers=2,
+    num_workers=1,
     batch_size=4,
     dataset=dict(
         data_root=data_root,

@@ -1,0 +1,256 @@
+"""The end-to-end ASTF model evaluated by ``tools/test.py``."""
+import copy
+import hashlib
+import os.path as osp
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmagic.registry import MODELS
+from mmagic.structures import DataSample
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
+
+# Every intermediate result, in the order of the paper's Tables 1 and 2.
+ROWS = ('lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused', 'fused_sharp')
+ROW_TITLES = {
+    'lq': 'lq input',
+    'stage1': 'stage-1',
+    'enhancenet2': 'cb+lpips',
+    'enhancenet1': 'lpips',
+    'fused': 'fuse',
+    'fused_sharp': 'fuse+sharp',
+}
+
+
+def sha256_of(path: str) -> str:
+    """The sha256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_generator_from_spec(spec: dict, name: str) -> nn.Module:
+    """Build one trained network of the pipeline.
+
+    Args:
+        spec (dict): ``config`` (a training config whose
+            ``model.generator`` is used) or ``generator`` (the generator
+            config itself); ``checkpoint`` (a Runner checkpoint or a bare
+            state dict; required); optional ``sha256`` checked before
+            loading.
+        name (str): Name used in error messages.
+
+    Returns:
+        nn.Module: The network in eval mode.
+    """
+    if 'generator' in spec:
+        generator = copy.deepcopy(dict(spec['generator']))
+        source = 'its generator config'
+    elif 'config' in spec:
+        if not osp.isfile(spec['config']):
+            raise FileNotFoundError(
+                f'{name}: config {spec["config"]} does not exist.')
+        generator = Config.fromfile(spec['config']).model.generator.to_dict()
+        source = spec['config']
+    else:
+        raise ValueError(f'{name}: give "config" or "generator".')
+    # the checkpoint holds every weight, SPyNet's included
+    generator.pop('init_cfg', None)
+    if 'spynet_pretrained' in generator:
+        generator['spynet_pretrained'] = None
+    generator.update(spec.get('generator_overrides', {}))
+    network = MODELS.build(generator)
+
+    checkpoint = spec.get('checkpoint')
+    if not checkpoint:
+        raise ValueError(
+            f'{name}: no checkpoint given. Train it (see the README) or '
+            f'set model.{name}.checkpoint=PATH with --cfg-options.')
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'{name}: checkpoint {checkpoint} does not '
+                                'exist.')
+    expected = spec.get('sha256')
+    if expected and sha256_of(checkpoint) != expected:
+        raise RuntimeError(
+            f'{name}: checkpoint {checkpoint} has sha256 '
+            f'{sha256_of(checkpoint)}, expected {expected}: the file is '
+            'corrupt or not the one this config names.')
+    state = _load_checkpoint(checkpoint, map_location='cpu')
+    state = state.get('state_dict', state)
+    if any(k.startswith('generator.') for k in state):
+        state = {
+            k[len('generator.'):]: v
+            for k, v in state.items() if k.startswith('generator.')
+        }
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f'{name}: checkpoint {checkpoint} does not fit the network '
+            f'built from {source}: {err}') from None
+    return network.eval().requires_grad_(False)
+
+
+def chunk_windows(num_frames: int,
+                  max_seq_len: Optional[int],
+                  overlap: int = 2) -> Iterator[Tuple[int, int, int, int]]:
+    """Split a clip into chunks processed with temporal context.
+
+    Args:
+        num_frames (int): Frames in the clip.
+        max_seq_len (int, optional): Frames kept per chunk; None for one
+            chunk.
+        overlap (int): Context frames on each side of a chunk, at least 1
+            so that the fusion of a chunk's border frames sees their
+            neighbours. Default: 2.
+
+    Yields:
+        tuple[int]: ``(ctx_start, ctx_end, keep_start, keep_end)``.
+    """
+    if max_seq_len is None or max_seq_len >= num_frames:
+        yield 0, num_frames, 0, num_frames
+        return
+    if max_seq_len < 1 or overlap < 1:
+        raise ValueError('max_seq_len and overlap must be >= 1, got '
+                         f'{max_seq_len} and {overlap}.')
+    for start in range(0, num_frames, max_seq_len):
+        end = min(start + max_seq_len, num_frames)
+        yield max(start - overlap, 0), min(end + overlap, num_frames), \
+            start, end
+
+
+@MODELS.register_module()
+class ASTF(BaseModel):
+    """ASTF at test time: stage 1, two refiners, fusion and sharpening.
+
+    The stage-1 output is clamped and quantised to 8 bits before the
+    refiners, as they saw it in training (``tools/export_stage1.py`` writes
+    it as PNG). ``forward(mode='predict')`` stores every intermediate result
+    in the output data sample under its own key (``lq_img``,
+    ``stage1_img``, ``enhancenet1_img``, ``enhancenet2_img``,
+    ``fused_img``, ``pred_img`` for fuse+sharp, and ``mask_img``), so one
+    ``tools/test.py`` run evaluates every row of the paper's tables.
+
+    Args:
+        stage1 (dict): Spec of the stage-1 network, see
+            :func:`build_generator_from_spec`.
+        enhancenet1 (dict): Spec of EnhanceNet1 (LPIPS-trained).
+        enhancenet2 (dict): Spec of EnhanceNet2 (trade-off loss).
+        fusion (dict): Config of the fusion module.
+            Default: ``dict(type='ASTFFusion')``.
+        max_seq_len (int, optional): Frames per chunk, bounding memory on
+            long clips. Default: None (whole clip at once).
+        overlap (int): Context frames on each side of a chunk. Default: 2.
+        data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
+            Default: scales 0-255 frames to [0, 1].
+    """
+
+    def __init__(self,
+                 stage1: dict,
+                 enhancenet1: dict,
+                 enhancenet2: dict,
+                 fusion: dict = dict(type='ASTFFusion'),
+                 max_seq_len: Optional[int] = None,
+                 overlap: int = 2,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='DataPreprocessor',
+                mean=[0., 0., 0.],
+                std=[255., 255., 255.])
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.stage1 = build_generator_from_spec(stage1, 'stage1')
+        self.enhancenet1 = build_generator_from_spec(enhancenet1,
+                                                     'enhancenet1')
+        self.enhancenet2 = build_generator_from_spec(enhancenet2,
+                                                     'enhancenet2')
+        self.fusion = MODELS.build(fusion)
+        self.max_seq_len = max_seq_len
+        self.overlap = overlap
+
+    def init_weights(self) -> None:
+        """Keep the loaded checkpoints (the runner calls this)."""
+
+    @torch.no_grad()
+    def enhance_chunk(self, lqs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Run the whole pipeline on one chunk.
+
+        Args:
+            lqs (Tensor): Compressed frames (n, t, 3, h, w) in [0, 1].
+
+        Returns:
+            dict[str, Tensor]: ``ROWS`` and ``'mask'``, each
+            (n, t, c, h, w) in [0, 1] (c = 1 for the mask).
+        """
+        stage1 = self.stage1(lqs).clamp_(0, 1).mul_(255).round_().div_(255)
+        enhancenet1 = self.enhancenet1(stage1).clamp_(0, 1)
+        enhancenet2 = self.enhancenet2(stage1).clamp_(0, 1)
+        fused = self.fusion(enhancenet1, enhancenet2)
+        out = dict(
+            lq=lqs,
+            stage1=stage1,
+            enhancenet1=enhancenet1,
+            enhancenet2=enhancenet2,
+            fused=fused['fused'],
+            mask=fused['mask'])
+        out['fused_sharp'] = fused.get('fused_sharp', fused['fused'])
+        return out
+
+    @torch.no_grad()
+    def enhance(self, lqs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Run the pipeline on a clip, in chunks of ``max_seq_len`` frames.
+
+        Args:
+            lqs (Tensor): Compressed frames (n, t, 3, h, w) in [0, 1].
+
+        Returns:
+            dict[str, Tensor]: As :meth:`enhance_chunk`, for all t frames.
+        """
+        pieces: Dict[str, List[torch.Tensor]] = {}
+        for ctx_start, ctx_end, keep_start, keep_end in chunk_windows(
+                lqs.size(1), self.max_seq_len, self.overlap):
+            out = self.enhance_chunk(lqs[:, ctx_start:ctx_end])
+            lo, hi = keep_start - ctx_start, keep_end - ctx_start
+            for key, value in out.items():
+                pieces.setdefault(key, []).append(value[:, lo:hi])
+        return {k: torch.cat(v, dim=1) for k, v in pieces.items()}
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[Sequence[DataSample]] = None,
+                mode: str = 'tensor'):
+        """``tensor``: the fuse+sharp frames; ``predict``: data samples."""
+        if isinstance(inputs, dict):
+            inputs = inputs['img']
+        if mode == 'loss':
+            raise RuntimeError(
+                'ASTF is a test-time model: train its three networks with '
+                'their own configs (see the README).')
+        outputs = self.enhance(inputs)
+        if mode == 'tensor':
+            return outputs['fused_sharp']
+        return self._to_data_samples(outputs, data_samples)
+
+    def _to_data_samples(self, outputs: Dict[str, torch.Tensor],
+                         data_samples: DataSample) -> List[DataSample]:
+        destruct = self.data_preprocessor.destruct
+        fields = {
+            f'{key}_img': destruct(outputs[key], data_samples).cpu()
+            for key in ROWS if key != 'fused_sharp'
+        }
+        fields['pred_img'] = destruct(outputs['fused_sharp'],
+                                      data_samples).cpu()
+        fields['mask_img'] = (outputs['mask'] * 255.).cpu()
+        predictions = DataSample(**fields)
+        samples = data_samples.split()
+        for sample, prediction in zip(samples, predictions.split()):
+            sample.output = prediction
+        return samples
