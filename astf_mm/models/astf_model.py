@@ -2,7 +2,7 @@
 import copy
 import hashlib
 import os.path as osp
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -11,6 +11,8 @@ from mmagic.structures import DataSample
 from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from astf_mm.apis.inference import chunk_windows
 
 # Every intermediate result, in the order of the paper's Tables 1 and 2.
 ROWS = ('lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused', 'fused_sharp')
@@ -93,34 +95,6 @@ def build_generator_from_spec(spec: dict, name: str) -> nn.Module:
             f'{name}: checkpoint {checkpoint} does not fit the network '
             f'built from {source}: {err}') from None
     return network.eval().requires_grad_(False)
-
-
-def chunk_windows(num_frames: int,
-                  max_seq_len: Optional[int],
-                  overlap: int = 2) -> Iterator[Tuple[int, int, int, int]]:
-    """Split a clip into chunks processed with temporal context.
-
-    Args:
-        num_frames (int): Frames in the clip.
-        max_seq_len (int, optional): Frames kept per chunk; None for one
-            chunk.
-        overlap (int): Context frames on each side of a chunk, at least 1
-            so that the fusion of a chunk's border frames sees their
-            neighbours. Default: 2.
-
-    Yields:
-        tuple[int]: ``(ctx_start, ctx_end, keep_start, keep_end)``.
-    """
-    if max_seq_len is None or max_seq_len >= num_frames:
-        yield 0, num_frames, 0, num_frames
-        return
-    if max_seq_len < 1 or overlap < 1:
-        raise ValueError('max_seq_len and overlap must be >= 1, got '
-                         f'{max_seq_len} and {overlap}.')
-    for start in range(0, num_frames, max_seq_len):
-        end = min(start + max_seq_len, num_frames)
-        yield max(start - overlap, 0), min(end + overlap, num_frames), \
-            start, end
 
 
 @MODELS.register_module()

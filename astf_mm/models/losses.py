@@ -1,0 +1,208 @@
+"""LPIPS loss and the Charbonnier + LPIPS trade-off loss (ASTF sec. 3.1).
+
+Both are drop-in ``pixel_loss`` modules for mmagic's ``BasicVSR`` model,
+which calls ``pixel_loss(output, gt)`` on ``(n, t, c, h, w)`` clips in
+``[0, 1]``, RGB (mmagic's data preprocessor keeps the pipeline's ``rgb``
+order in training).
+
+The LPIPS network is frozen, stays in eval mode when the model is put in
+``train()``, and is never part of a checkpoint: ``state_dict()`` leaves it
+out and ``load_state_dict()`` (strict or not, torch's or mmengine's)
+keeps the network built from the weight files, so checkpoints saved
+without it load strictly.
+"""
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmagic.models.losses import CharbonnierLoss
+from mmagic.registry import MODELS
+
+from ..weights import build_lpips
+
+_NET = 'lpips'  # attribute name of the LPIPS network inside LPIPSLoss
+
+
+def _drop_lpips_state(module: nn.Module, state_dict: dict, prefix: str,
+                      local_metadata: dict) -> None:
+    for key in [k for k in state_dict if k.startswith(prefix + _NET + '.')]:
+        del state_dict[key]
+
+
+def _supply_lpips_state(module: nn.Module, state_dict: dict, prefix: str,
+                        *args) -> None:
+    # Whatever the checkpoint holds (usually nothing), the network keeps the
+    # weights it was built from: feed its own tensors back so that strict
+    # loading finds every key.
+    own = getattr(module, _NET).state_dict(prefix=prefix + _NET + '.')
+    state_dict.update(own)
+
+
+def _check_reduction(reduction: str, allowed: tuple, name: str) -> None:
+    if reduction not in allowed:
+        raise ValueError(f'{name} must be one of {allowed}, got '
+                         f'{reduction!r}.')
+
+
+@MODELS.register_module()
+class LPIPSLoss(nn.Module):
+    """LPIPS distance between predicted and ground-truth frames.
+
+    ``lpips`` averages its distance over the pixels of each frame; the
+    frames of all clips are then reduced by ``reduction``.
+
+    Args:
+        loss_weight (float): Multiplier of the loss. Default: 1.0.
+        reduction (str): ``'mean'`` over all frames of the batch,
+            ``'sum'`` over them, or ``'none'`` (per frame: ``(n, t)`` for
+            clips, ``(n,)`` for images). Default: 'mean'.
+        net (str): LPIPS trunk, ``'vgg'`` (the paper trains with it) or
+            ``'alex'``. Default: 'vgg'.
+        backbone_path (str, optional): Trunk weights in torchvision
+            ``features`` layout; else the local cache, else torchvision's
+            download (see :mod:`astf_mm.weights`). Default: None.
+        pretrained_backbone (bool): False builds a random trunk, for
+            wiring tests only. Default: True.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean',
+                 net: str = 'vgg',
+                 backbone_path: Optional[str] = None,
+                 pretrained_backbone: bool = True) -> None:
+        super().__init__()
+        _check_reduction(reduction, ('none', 'mean', 'sum'), 'reduction')
+        self.loss_weight = loss_weight
+        self.reduction = reduction
+        self.lpips = build_lpips(net, backbone_path, pretrained_backbone)
+        self.register_state_dict_post_hook(_drop_lpips_state)
+        self.register_load_state_dict_pre_hook(_supply_lpips_state)
+
+    def train(self, mode: bool = True) -> 'LPIPSLoss':
+        """Set the module's mode; the LPIPS network always stays in eval.
+
+        Args:
+            mode (bool): Training mode. Default: True.
+
+        Returns:
+            LPIPSLoss: self.
+        """
+        super().train(mode)
+        self.lpips.eval()
+        return self
+
+    def forward(self, pred: torch.Tensor,
+                target: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred (Tensor): ``(n, t, 3, h, w)`` or ``(n, 3, h, w)``, RGB in
+                ``[0, 1]``.
+            target (Tensor): Same shape as ``pred``.
+
+        Returns:
+            Tensor: Scalar, or per-frame values for ``reduction='none'``.
+        """
+        if pred.shape != target.shape:
+            raise ValueError(f'pred {tuple(pred.shape)} and target '
+                             f'{tuple(target.shape)} differ in shape.')
+        if pred.dim() not in (4, 5) or pred.shape[-3] != 3:
+            raise ValueError('LPIPSLoss expects (n, t, 3, h, w) or '
+                             f'(n, 3, h, w) RGB, got {tuple(pred.shape)}.')
+        lead = pred.shape[:-3]
+        # lpips maps [0, 1] to its [-1, 1] input range with normalize=True.
+        dist = self.lpips(
+            pred.reshape(-1, *pred.shape[-3:]),
+            target.reshape(-1, *target.shape[-3:]),
+            normalize=True).reshape(lead)
+        if self.reduction == 'mean':
+            dist = dist.mean()
+        elif self.reduction == 'sum':
+            dist = dist.sum()
+        return self.loss_weight * dist
+
+
+@MODELS.register_module()
+class CharbonnierLPIPSLoss(nn.Module):
+    """The trade-off loss ``alpha * Charbonnier + beta * LPIPS`` (eq. 2).
+
+    The paper sets ``alpha = 0.15`` and ``beta = 10000`` "to make
+    Charbonnier loss almost three times larger than lpips loss". That
+    holds only for a Charbonnier *summed* over the pixels of the batch
+    against an LPIPS *averaged* over its frames (a mean-reduced Charbonnier
+    is ~10^4 times smaller than the LPIPS term), so those are the default
+    reductions. The ratio then grows with the number of pixels per batch;
+    see the measured values in the stage-2 config.
+
+    Charbonnier is mmagic's :class:`CharbonnierLoss`, which computes
+    ``sqrt(x^2 + eps)``: the paper's ``sqrt(x^2 + 1e-6^2)`` is
+    ``eps=1e-12``.
+
+    After each call, :attr:`last_terms` holds the parts as floats:
+    ``charbonnier`` and ``lpips`` (reduced, unweighted) and
+    ``loss_charbonnier`` / ``loss_lpips`` (times ``alpha`` / ``beta``;
+    they add up to the returned loss).
+
+    Args:
+        alpha (float): Weight of the Charbonnier term. Default: 0.15.
+        beta (float): Weight of the LPIPS term. Default: 10000.0.
+        charbonnier_reduction (str): ``'sum'`` or ``'mean'`` over every
+            element of the batch. Default: 'sum'.
+        lpips_reduction (str): ``'mean'`` or ``'sum'`` over the frames of
+            the batch. Default: 'mean'.
+        eps (float): Added to ``x^2`` under the Charbonnier square root.
+            Default: 1e-12.
+        net (str): LPIPS trunk, ``'vgg'`` or ``'alex'``. Default: 'vgg'.
+        backbone_path (str, optional): See :class:`LPIPSLoss`.
+            Default: None.
+        pretrained_backbone (bool): See :class:`LPIPSLoss`. Default: True.
+    """
+
+    def __init__(self,
+                 alpha: float = 0.15,
+                 beta: float = 1e4,
+                 charbonnier_reduction: str = 'sum',
+                 lpips_reduction: str = 'mean',
+                 eps: float = 1e-12,
+                 net: str = 'vgg',
+                 backbone_path: Optional[str] = None,
+                 pretrained_backbone: bool = True) -> None:
+        super().__init__()
+        _check_reduction(charbonnier_reduction, ('mean', 'sum'),
+                         'charbonnier_reduction')
+        _check_reduction(lpips_reduction, ('mean', 'sum'), 'lpips_reduction')
+        self.alpha = alpha
+        self.beta = beta
+        self.charbonnier = CharbonnierLoss(
+            loss_weight=1.0, reduction=charbonnier_reduction, eps=eps)
+        self.lpips_loss = LPIPSLoss(
+            loss_weight=1.0,
+            reduction=lpips_reduction,
+            net=net,
+            backbone_path=backbone_path,
+            pretrained_backbone=pretrained_backbone)
+        self.last_terms: Dict[str, float] = {}
+
+    def forward(self, pred: torch.Tensor,
+                target: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred (Tensor): ``(n, t, 3, h, w)`` or ``(n, 3, h, w)``, RGB in
+                ``[0, 1]``.
+            target (Tensor): Same shape as ``pred``.
+
+        Returns:
+            Tensor: Scalar loss.
+        """
+        charbonnier = self.charbonnier(pred, target)
+        lpips = self.lpips_loss(pred, target)
+        loss_charbonnier = self.alpha * charbonnier
+        loss_lpips = self.beta * lpips
+        self.last_terms = dict(
+            charbonnier=float(charbonnier.detach()),
+            lpips=float(lpips.detach()),
+            loss_charbonnier=float(loss_charbonnier.detach()),
+            loss_lpips=float(loss_lpips.detach()))
+        return loss_charbonnier + loss_lpips

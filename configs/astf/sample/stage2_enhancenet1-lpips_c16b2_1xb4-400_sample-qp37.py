@@ -1,0 +1,36 @@
+# EnhanceNet1 at sample scale: the LDV recipe on the sample data, starting
+# from the sample stage-1 checkpoint, on its exported outputs:
+#   python tools/export_stage1.py \
+#     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-800_sample-qp37.py \
+#     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
+_base_ = '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
+
+experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-400_sample-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+data_root = 'data/sample'
+stage1_checkpoint = 'checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'
+max_iters = 400
+val_interval = 100
+
+model = dict(
+    generator=dict(
+        mid_channels=16,
+        num_blocks=2,
+        init_cfg=dict(checkpoint=stage1_checkpoint)))
+
+train_dataloader = dict(
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='meta_info_train.txt',
+        num_input_frames=5))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
+test_dataloader = val_dataloader
+
+train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
+param_scheduler = dict(periods=[max_iters], restart_weights=[1])
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=val_interval))
+randomness = dict(seed=0)

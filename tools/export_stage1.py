@@ -1,0 +1,127 @@
+"""Run a trained stage-1 network over a dataset: the input of stage 2.
+
+``python tools/export_stage1.py CONFIG CHECKPOINT [--data-root DIR]``
+
+For every video of the dataset's annotation files (train and validation),
+writes the stage-1 output frames as PNG in the dataset's layout, next to
+its ``lq`` folder: ``{data_root}/{out_folder}/{video}/{frame:08d}.png``.
+Long videos run in chunks with temporal overlap (memory bounded whatever
+the length); each video is written atomically, and finished videos are
+skipped, so an interrupted run resumes where it stopped.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import List
+
+import torch
+from mmengine.config import Config
+from tqdm import tqdm
+
+import astf_mm  # noqa: F401  (applies shims, registers modules)
+from astf_mm.apis import stream_enhance
+from astf_mm.io import list_frame_files, read_frames, write_png_folder
+from astf_mm.models.astf_model import build_generator_from_spec
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Write stage-1 outputs as the LQ input of stage 2')
+    parser.add_argument('config', help='stage-1 training config')
+    parser.add_argument('checkpoint', help='stage-1 checkpoint')
+    parser.add_argument(
+        '--data-root', help='dataset root (default: the config\'s)')
+    parser.add_argument(
+        '--lq-folder', default='lq', help='input folder under the root')
+    parser.add_argument(
+        '--out-folder', default='stage1', help='output folder under the root')
+    parser.add_argument(
+        '--ann-files',
+        nargs='+',
+        help='annotation files under the root (default: the config\'s '
+        'train and validation ones)')
+    parser.add_argument(
+        '--max-seq-len',
+        type=int,
+        default=30,
+        help='frames per chunk (memory bound)')
+    parser.add_argument(
+        '--overlap', type=int, default=2, help='context frames per side')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='cpu or cuda[:N]')
+    return parser.parse_args()
+
+
+def videos_from_ann(data_root: str, ann_files: List[str]) -> List[str]:
+    """Video names listed in mmagic "Case 1" annotation files."""
+    videos = []
+    for ann in ann_files:
+        path = osp.join(data_root, ann)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'Annotation file {path} does not exist.')
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    videos.append(line.split()[0])
+    return list(dict.fromkeys(videos))
+
+
+def export(config: str,
+           checkpoint: str,
+           data_root: str = None,
+           lq_folder: str = 'lq',
+           out_folder: str = 'stage1',
+           ann_files: List[str] = None,
+           max_seq_len: int = 30,
+           overlap: int = 2,
+           device: str = 'cpu') -> List[str]:
+    """Export stage-1 outputs; returns the videos written by this call."""
+    cfg = Config.fromfile(config)
+    data_root = data_root or cfg.train_dataloader.dataset.data_root
+    ann_files = ann_files or [
+        cfg.train_dataloader.dataset.ann_file,
+        cfg.val_dataloader.dataset.ann_file
+    ]
+    network = build_generator_from_spec(
+        dict(config=config, checkpoint=checkpoint), 'stage1').to(device)
+
+    def run(lqs: torch.Tensor) -> dict:
+        return {'stage1': network(lqs)}
+
+    videos = videos_from_ann(data_root, ann_files)
+    written = []
+    for video in tqdm(videos, desc='videos', unit='video'):
+        src = osp.join(data_root, lq_folder, video)
+        dst = osp.join(data_root, out_folder, video)
+        num_frames = len(list_frame_files(src))
+        if osp.isdir(dst) and len(list_frame_files(dst)) == num_frames:
+            continue
+        frames = tqdm(
+            read_frames(src),
+            total=num_frames,
+            desc=video,
+            unit='frame',
+            leave=False)
+        outputs = stream_enhance(frames, run, max_seq_len, overlap, device)
+        write_png_folder((out['stage1'] for out in outputs),
+                         dst,
+                         overwrite=True)
+        written.append(video)
+    return written
+
+
+def main() -> None:
+    args = parse_args()
+    written = export(args.config, args.checkpoint, args.data_root,
+                     args.lq_folder, args.out_folder, args.ann_files,
+                     args.max_seq_len, args.overlap, args.device)
+    print(f'Wrote {len(written)} videos'
+          f' ({", ".join(written) if written else "all were done"}).',
+          flush=True)
+
+
+if __name__ == '__main__':
+    os.environ.setdefault('PYTHONUNBUFFERED', '1')
+    main()

