@@ -33,6 +33,10 @@ class EnhanceNet(BaseModule):
             SPyNet checkpoint. Default: None (random init).
         zero_init_residual (bool): Zero the last convolution so the
             untrained network is the identity. Default: True.
+        zero_init_flow (bool): Zero the output layer of every SPyNet level
+            so flows start at 0 (identity alignment): for training without
+            pretrained SPyNet weights, where random flows scramble the
+            propagated features. Default: False.
         propagation_scale (int): 1 (full resolution) or 4 (propagate at
             1/4 resolution). Default: 1.
         init_cfg (dict, optional): mmengine initialisation config, e.g.
@@ -45,17 +49,27 @@ class EnhanceNet(BaseModule):
                  num_blocks: int = 30,
                  spynet_pretrained: Optional[str] = None,
                  zero_init_residual: bool = True,
+                 zero_init_flow: bool = False,
                  propagation_scale: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if propagation_scale not in (1, 4):
             raise ValueError('propagation_scale must be 1 or 4, got '
                              f'{propagation_scale}.')
+        if zero_init_flow and spynet_pretrained:
+            raise ValueError('zero_init_flow would discard the pretrained '
+                             f'SPyNet weights of {spynet_pretrained}.')
         self.mid_channels = mid_channels
         self.propagation_scale = propagation_scale
         self.zero_init_residual = zero_init_residual
+        self.zero_init_flow = zero_init_flow
 
         self.spynet = SPyNet(pretrained=spynet_pretrained)
+        if spynet_pretrained:
+            # SPyNet loads its weights in __init__ but does not mark itself
+            # initialised, so the runner's init_weights() would let mmcv's
+            # ConvModule.init_weights overwrite them with Kaiming noise.
+            self.spynet._is_init = True
         in_channels = 3
         if propagation_scale == 4:
             self.feat_extract = nn.Sequential(
@@ -82,6 +96,11 @@ class EnhanceNet(BaseModule):
         if self.zero_init_residual:
             nn.init.zeros_(self.conv_last.weight)
             nn.init.zeros_(self.conv_last.bias)
+        if self.zero_init_flow:
+            for level in self.spynet.basic_module:
+                last = level.basic_module[-1].conv
+                nn.init.zeros_(last.weight)
+                nn.init.zeros_(last.bias)
 
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""

@@ -92,3 +92,32 @@ def test_gradients_reach_every_branch():
             p.grad for n, p in net.named_parameters() if n.startswith(name)
         ]
         assert any(g is not None and g.abs().sum() > 0 for g in grads), name
+
+
+def test_zero_init_flow_starts_with_zero_flow_and_survives_init_weights():
+    net = tiny(zero_init_flow=True)
+    net.init_weights()
+    flows_forward, flows_backward = net.compute_flow(
+        torch.rand(1, 3, 3, 32, 32))
+    assert flows_forward.abs().max() == 0
+    assert flows_backward.abs().max() == 0
+    with pytest.raises(ValueError, match='pretrained'):
+        EnhanceNet(
+            mid_channels=8,
+            num_blocks=1,
+            zero_init_flow=True,
+            spynet_pretrained='spynet.pth')
+
+
+def test_pretrained_spynet_survives_runner_init_weights(tmp_path):
+    ref = SPyNet(pretrained=None)
+    path = tmp_path / 'spynet.pth'
+    torch.save({
+        k: v
+        for k, v in ref.state_dict().items() if k.startswith('basic_module')
+    }, path)
+    net = EnhanceNet(
+        mid_channels=8, num_blocks=1, spynet_pretrained=str(path))
+    net.init_weights()  # what mmengine's runner calls before training
+    for key, value in ref.state_dict().items():
+        torch.testing.assert_close(net.spynet.state_dict()[key], value)
