@@ -1,9 +1,9 @@
 """Video file input/output (ffmpeg pipes, atomic writers)."""
-from .video import (X265_FIXED_QP_PARAMS, VideoInfo, VideoReadError,
-                    VideoWriteError, VideoWriter, encode_hevc_qp,
-                    ffmpeg_version, get_ffmpeg_exe, iter_pairs,
-                    list_frame_files, probe_video, raw_frame_bytes,
-                    read_frames, save_frame_png, temp_sibling,
+from .video import (X265_FIXED_QP_PARAMS, FrameFolderWriter, VideoInfo,
+                    VideoReadError, VideoWriteError, VideoWriter,
+                    encode_hevc_qp, ffmpeg_version, get_ffmpeg_exe, iter_pairs,
+                    list_frame_files, open_writer, probe_video,
+                    raw_frame_bytes, read_frames, save_frame_png, temp_sibling,
                     transcode_lossless, write_png_folder)
 
 __all__ = [
@@ -11,5 +11,5 @@ __all__ = [
     'VideoWriter', 'encode_hevc_qp', 'ffmpeg_version', 'get_ffmpeg_exe',
     'iter_pairs', 'list_frame_files', 'probe_video', 'raw_frame_bytes',
     'read_frames', 'save_frame_png', 'temp_sibling', 'transcode_lossless',
-    'write_png_folder'
+    'write_png_folder', 'FrameFolderWriter', 'open_writer'
 ]

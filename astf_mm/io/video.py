@@ -1114,3 +1114,67 @@ def iter_pairs(a: Iterable[np.ndarray], b: Iterable[np.ndarray],
                 f', the other has {count} ({names[0]} vs {names[1]}).')
         count += 1
         yield fa, fb
+
+
+class FrameFolderWriter:
+    """Write RGB frames as numbered PNGs into a folder, atomically.
+
+    Frames go to a temporary sibling folder that is renamed to ``path``
+    by :meth:`close`; :meth:`abort` (or an exception in a ``with`` block)
+    removes it, so a folder at ``path`` is always complete. Same interface
+    as :class:`VideoWriter`.
+
+    Args:
+        path (str | PathLike): Output folder.
+        filename_tmpl (str): Frame file names. Default: ``'{:08d}.png'``.
+        overwrite (bool): Replace an existing folder. Default: True.
+    """
+
+    def __init__(self,
+                 path: PathLike,
+                 filename_tmpl: str = '{:08d}.png',
+                 overwrite: bool = True) -> None:
+        self.path = os.fspath(path).rstrip('/\\')
+        if not overwrite and osp.exists(self.path):
+            raise FileExistsError(f'{self.path} exists (overwrite=False).')
+        self.filename_tmpl = filename_tmpl
+        self.tmp = temp_sibling(self.path)
+        os.makedirs(self.tmp)
+        self.count = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        """Write the next HxWx3 uint8 RGB frame."""
+        name = osp.join(self.tmp, self.filename_tmpl.format(self.count))
+        if not cv2.imwrite(name, np.ascontiguousarray(frame[..., ::-1])):
+            raise VideoWriteError(f'Could not write {name}.')
+        self.count += 1
+
+    def close(self) -> None:
+        """Move the finished folder into place."""
+        if osp.isdir(self.path):
+            shutil.rmtree(self.path)
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Discard what was written."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> 'FrameFolderWriter':
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def open_writer(path: PathLike,
+                fps: float = 25,
+                codec: Optional[str] = None,
+                crf: Optional[int] = None):
+    """A :class:`VideoWriter` for a file name with an extension, else a
+    :class:`FrameFolderWriter` for a folder of PNG frames."""
+    if osp.splitext(os.fspath(path))[1]:
+        return VideoWriter(path, fps=fps, codec=codec, crf=crf)
+    return FrameFolderWriter(path)

@@ -150,6 +150,37 @@ class ASTF(BaseModel):
         self.max_seq_len = max_seq_len
         self.overlap = overlap
 
+    @classmethod
+    def from_config(cls,
+                    config: str,
+                    checkpoints: Optional[Sequence[str]] = None,
+                    cfg_options: Optional[dict] = None) -> 'ASTF':
+        """Build the model of an end-to-end config, in eval mode.
+
+        Args:
+            config (str): End-to-end ASTF config.
+            checkpoints (Sequence[str], optional): Checkpoints of stage 1,
+                EnhanceNet1 and EnhanceNet2, replacing the config's.
+                Default: None.
+            cfg_options (dict, optional): ``--cfg-options`` overrides.
+                Default: None.
+
+        Returns:
+            ASTF: The model.
+        """
+        cfg = Config.fromfile(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        model_cfg = cfg.model.to_dict()
+        model_cfg.pop('type')
+        if checkpoints:
+            for name, path in zip(('stage1', 'enhancenet1', 'enhancenet2'),
+                                  checkpoints):
+                model_cfg[name]['checkpoint'] = path
+                # a user's checkpoint is not the one the config's hash names
+                model_cfg[name].pop('sha256', None)
+        return cls(**model_cfg).eval()
+
     def init_weights(self) -> None:
         """Keep the loaded checkpoints (the runner calls this)."""
 

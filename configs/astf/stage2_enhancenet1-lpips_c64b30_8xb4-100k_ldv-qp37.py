@@ -39,7 +39,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(metrics=[
     dict(type='PSNR'),
     dict(type='SSIM'),
-    dict(type='VideoLPIPS', net='alex', channel_order='RGB'),
+    dict(type='VideoLPIPS', net='alex'),
 ])
 test_evaluator = val_evaluator
 

@@ -1,0 +1,30 @@
+# ASTF end to end with the sample models shipped in checkpoints/sample/, on
+# the sample validation videos (python tools/data/make_sample_data.py).
+_base_ = '../astf_fusion_c64b30_ldv-qp37.py'
+
+experiment_name = 'astf_fusion_c16b2_sample-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+data_root = 'data/sample'
+stage1_config = (
+    'configs/astf/sample/stage1_enhancenet_c16b2_1xb4-600_sample-qp37.py')
+enhancenet1_config = (
+    'configs/astf/sample/stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37.py')
+enhancenet2_config = ('configs/astf/sample/'
+                      'stage2_enhancenet2-tradeoff_c16b2_1xb4-250_sample-qp37.py')
+
+model = dict(
+    stage1=dict(
+        config=stage1_config,
+        checkpoint='checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'),
+    enhancenet1=dict(
+        config=enhancenet1_config,
+        checkpoint='checkpoints/sample/'
+        'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth'),
+    enhancenet2=dict(
+        config=enhancenet2_config,
+        checkpoint='checkpoints/sample/'
+        'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth'))
+
+test_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))

@@ -1,0 +1,302 @@
+"""End to end with tiny networks: export, tools/test.py, inference, panel."""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from astf_mm.apis import chunk_windows, stream_enhance
+from astf_mm.io import encode_hevc_qp, list_frame_files, read_frames
+from astf_mm.models import ASTF, EnhanceNet
+from tests.utils import SAMPLE_STAGE1, make_frames_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SAMPLE_ASTF = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
+
+
+def save_tiny_checkpoint(path, seed: int) -> str:
+    torch.manual_seed(seed)
+    net = EnhanceNet(mid_channels=8, num_blocks=1, zero_init_residual=False)
+    with torch.no_grad():
+        net.conv_last.weight.mul_(0.05)  # a mild, non-identity enhancer
+    state = {f'generator.{k}': v for k, v in net.state_dict().items()}
+    torch.save({'state_dict': state, 'meta': {'iter': 1}}, path)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def tiny_setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('astf')
+    data_root = make_frames_dataset(
+        tmp / 'data', {'val': ['c', 'd']}, num_frames=4, size=(48, 56))
+    ckpts = [save_tiny_checkpoint(tmp / f'n{i}.pth', i) for i in range(3)]
+    config = tmp / 'astf_tiny.py'
+    specs = ',\n'.join(
+        f"    {name}=dict(_delete_=True, generator={TINY!r}, "
+        f"checkpoint='{ckpt}')"
+        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'),
+                              ckpts))
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_ASTF)}'\n"
+        f'model = dict(\n{specs})\n'
+        f"test_dataloader = dict(dataset=dict(data_root='{data_root}'))\n")
+    return dict(tmp=tmp, data_root=data_root, ckpts=ckpts, config=config)
+
+
+def test_chunk_windows_cover_every_frame_once():
+    kept = []
+    for ctx_start, ctx_end, start, end in chunk_windows(10, 3, overlap=2):
+        assert ctx_start == max(start - 2, 0) and ctx_end == min(end + 2, 10)
+        kept.extend(range(start, end))
+    assert kept == list(range(10))
+    assert list(chunk_windows(5, None)) == [(0, 5, 0, 5)]
+
+
+def test_stream_enhance_sees_context_and_keeps_order():
+    frames = [np.full((4, 4, 3), 10 * i, np.uint8) for i in range(7)]
+    seen = []
+
+    def fn(x):
+        seen.append(x.shape[1])
+        # each output frame = mean of the chunk's frames around it
+        return {'same': x, 'shifted': torch.roll(x, 1, dims=1)}
+
+    out = list(stream_enhance(iter(frames), fn, max_seq_len=3, overlap=1))
+    assert [int(o['same'][0, 0, 0]) for o in out] == [0, 10, 20, 30, 40,
+                                                       50, 60]
+    # chunks of 3 kept frames with one context frame each side
+    assert seen == [4, 5, 2]
+    # frame 3's previous frame came from the context, not a chunk border
+    assert int(out[3]['shifted'][0, 0, 0]) == 20
+
+
+def test_astf_model_rows_chunking_and_errors(tiny_setup):
+    specs = {
+        name: dict(generator=TINY, checkpoint=ckpt)
+        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'),
+                              tiny_setup['ckpts'])
+    }
+    model = ASTF(**specs)
+    lqs = torch.rand(1, 5, 3, 32, 40)
+    out = model.enhance(lqs)
+    assert set(out) == {
+        'lq', 'stage1', 'enhancenet1', 'enhancenet2', 'fused',
+        'fused_sharp', 'mask'
+    }
+    # stage 1 is quantised to 8 bits, as the refiners saw it in training
+    torch.testing.assert_close(out['stage1'] * 255,
+                               (out['stage1'] * 255).round())
+    # the fused frame lies between the two refiners, pixel by pixel
+    lo = torch.minimum(out['enhancenet1'], out['enhancenet2'])
+    hi = torch.maximum(out['enhancenet1'], out['enhancenet2'])
+    assert (out['fused'] >= lo - 1e-6).all() and (out['fused'] <=
+                                                   hi + 1e-6).all()
+    # chunks that overlap the whole clip reproduce the whole-clip result
+    model.max_seq_len, model.overlap = 2, 4
+    torch.testing.assert_close(model.enhance(lqs)['fused_sharp'],
+                               out['fused_sharp'])
+    with pytest.raises(ValueError, match='no checkpoint'):
+        ASTF(**dict(specs, stage1=dict(generator=TINY)))
+    bad = dict(type='EnhanceNet', mid_channels=16, num_blocks=1)
+    with pytest.raises(RuntimeError, match='does not fit'):
+        ASTF(**dict(specs, stage1=dict(specs['stage1'], generator=bad)))
+    with pytest.raises(RuntimeError, match='sha256'):
+        ASTF(**dict(specs, stage1=dict(specs['stage1'], sha256='0' * 64)))
+
+
+def test_tools_test_reports_every_row_per_video(tiny_setup):
+    out = tiny_setup['tmp'] / 'metrics.json'
+    work = tiny_setup['tmp'] / 'test_work'
+    subprocess.run([
+        sys.executable, 'tools/test.py',
+        str(tiny_setup['config']), '--work-dir',
+        str(work), '--out',
+        str(out)
+    ],
+                   cwd=ROOT,
+                   check=True,
+                   capture_output=True)
+    metrics = json.load(open(out))
+    rows = ('lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused',
+            'fused_sharp')
+    for row in rows:
+        for name in ('PSNR', 'SSIM', 'LPIPS', 'FID', 'tOF', 'tLP'):
+            assert f'{row}/{name}' in metrics
+    tables = [
+        osp.join(d, f) for d, _, fs in os.walk(work) for f in fs
+        if f == 'astf_table.json'
+    ]
+    table = json.load(open(tables[0]))
+    assert list(table) == list(rows)
+    assert set(table['lq']['PSNR']) == {'c', 'd'}
+    # the lq row's PSNR equals one computed from the files directly
+    root = tiny_setup['data_root']
+    psnrs = []
+    for t in range(4):
+        lq = cv2.imread(str(root / 'lq' / 'c' / f'{t:08d}.png'))
+        gt = cv2.imread(str(root / 'gt' / 'c' / f'{t:08d}.png'))
+        mse = np.mean((lq.astype(np.float64) - gt)**2)
+        psnrs.append(10 * np.log10(255**2 / mse))
+    assert table['lq']['PSNR']['c'] == pytest.approx(np.mean(psnrs), abs=1e-6)
+    assert table['lq']['LPIPS']['c'] > 0
+    md = open(tables[0].replace('.json', '.md')).read()
+    assert '| fuse+sharp |' in md and 'LPIPS ↓' in md
+
+
+def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
+    data_root = make_frames_dataset(tmp_path / 'data', num_frames=5)
+    ckpt = tiny_setup['ckpts'][0]
+    # the sample stage-1 config, narrowed to the tiny checkpoint's width
+    config = tmp_path / 'tiny_stage1.py'
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_STAGE1)}'\n"
+        'model = dict(generator=dict(mid_channels=8, num_blocks=1))\n')
+    cmd = [
+        sys.executable, 'tools/export_stage1.py',
+        str(config), ckpt, '--data-root',
+        str(data_root), '--max-seq-len', '2'
+    ]
+    env = dict(os.environ)
+    first = subprocess.run(
+        cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    assert 'Wrote 3 videos' in first.stdout
+    out_dir = data_root / 'stage1'
+    assert sorted(os.listdir(out_dir)) == ['a', 'b', 'c']
+    assert len(list_frame_files(out_dir / 'a')) == 5
+    # an interrupted run leaves no complete-looking folder; rerun resumes
+    shutil.rmtree(out_dir / 'b')
+    second = subprocess.run(
+        cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    assert 'Wrote 1 videos (b)' in second.stdout
+    # the written frames are the network's output on the whole clip
+    net = EnhanceNet(mid_channels=8, num_blocks=1)
+    state = torch.load(ckpt)['state_dict']
+    net.load_state_dict({k[10:]: v for k, v in state.items()})
+    lqs = np.stack(list(read_frames(str(data_root / 'lq' / 'a'))))
+    with torch.no_grad():
+        x = torch.from_numpy(lqs).permute(0, 3, 1, 2)[None].float() / 255
+        ref = (net(x)[0].clamp(0, 1) * 255).round().byte()
+    written = np.stack(list(read_frames(str(out_dir / 'a'))))
+    # chunks of 2 with 2 context frames see the whole 5-frame clip
+    np.testing.assert_array_equal(written,
+                                  ref.permute(0, 2, 3, 1).numpy())
+
+
+def make_clip(path, num_frames: int = 6):
+    yy, xx = np.mgrid[0:48, 0:64]
+    frames = [
+        np.stack([(xx * 4 + t * 3) % 256, (yy * 5) % 256,
+                  (xx + yy + t) % 256], -1).astype(np.uint8)
+        for t in range(num_frames)
+    ]
+    encode_hevc_qp(frames, str(path), qp=37, fps=25)
+    return frames
+
+
+def run_enhance(args):
+    return subprocess.run([sys.executable, 'tools/enhance_video.py'] + args,
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+
+
+def test_enhance_video_file_to_file(tiny_setup, tmp_path):
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    out = tmp_path / 'out.mp4'
+    proc = run_enhance([
+        str(clip), '--output',
+        str(out), '--config',
+        str(tiny_setup['config']), '--save-mask',
+        str(tmp_path / 'mask.mkv'), '--save-intermediates',
+        str(tmp_path / 'inter'), '--max-seq-len', '2'
+    ])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    frames = list(read_frames(str(out)))
+    assert len(frames) == 6 and frames[0].shape == (48, 64, 3)
+    assert len(list(read_frames(str(tmp_path / 'mask.mkv')))) == 6
+    assert sorted(os.listdir(tmp_path / 'inter')) == [
+        'enhancenet1.mkv', 'enhancenet2.mkv', 'fused.mkv', 'stage1.mkv'
+    ]
+    # to a folder of PNG frames
+    folder = tmp_path / 'frames'
+    proc = run_enhance([
+        str(clip), '--output',
+        str(folder), '--config',
+        str(tiny_setup['config'])
+    ])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list_frame_files(folder)) == 6
+
+
+def test_enhance_video_truncated_input_names_file(tiny_setup, tmp_path):
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    data = clip.read_bytes()
+    broken = tmp_path / 'broken.mkv'
+    broken.write_bytes(data[:len(data) // 3])
+    out = tmp_path / 'out.mkv'
+    proc = run_enhance([
+        str(broken), '--output',
+        str(out), '--config',
+        str(tiny_setup['config'])
+    ])
+    assert proc.returncode != 0
+    assert 'broken.mkv' in proc.stderr
+    # nothing that looks complete is left behind
+    assert not out.exists()
+    assert [f for f in os.listdir(tmp_path) if f.startswith('.out')] == []
+
+
+def test_interrupted_enhance_leaves_no_output(tiny_setup, tmp_path,
+                                              monkeypatch):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    calls = {'n': 0}
+    original = ASTF.enhance_chunk
+
+    def interrupted(self, lqs):
+        calls['n'] += 1
+        if calls['n'] == 2:
+            raise KeyboardInterrupt
+        return original(self, lqs)
+
+    monkeypatch.setattr(ASTF, 'enhance_chunk', interrupted)
+    out = tmp_path / 'out.mkv'
+    args = enhance_video.parse_args([
+        str(clip), '--output',
+        str(out), '--config',
+        str(tiny_setup['config']), '--max-seq-len', '2'
+    ])
+    with pytest.raises(KeyboardInterrupt):
+        enhance_video.enhance_video(args)
+    assert calls['n'] == 2
+    assert os.listdir(tmp_path) == ['clip.mkv']
+
+
+def test_draw_panel(tiny_setup, tmp_path):
+    out = tmp_path / 'panel.png'
+    proc = subprocess.run([
+        sys.executable, 'tools/draw_panel.py', '--config',
+        str(tiny_setup['config']), '--data-root',
+        str(tiny_setup['data_root']), '--video', 'c', '--frame', '2',
+        '--crop', '16', '--out',
+        str(out)
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    panel = cv2.imread(str(out))
+    # 8 tiles of 56 px with 4 px gaps; label + frame + square zoom
+    assert panel.shape[1] == 8 * 56 + 7 * 4
+    assert panel.shape[0] == 22 + 48 + 56

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Lint and tests, in the environment made by tools/quickstart.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+$PY -m flake8 astf_mm tools tests configs benchmarks
+$PY -m isort --check-only --diff astf_mm tools tests benchmarks
+$PY -m pytest -q -p no:cacheprovider tests "$@"
