@@ -122,9 +122,9 @@ def checkpoint_safe_globals() -> List[Any]:
     (``_codecs.encode``, ``bytes``); nothing else outside torch's own
     allowlist.
     """
-    import _codecs
     import collections
 
+    import _codecs
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
     from numpy.core.multiarray import _reconstruct, scalar

@@ -5,9 +5,9 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from mmagic.registry import MODELS
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
-from mmagic.registry import MODELS
 
 from astf_mm import compat
 

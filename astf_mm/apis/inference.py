@@ -5,8 +5,7 @@ frames are read lazily, processed ``max_seq_len`` at a time with
 ``overlap`` context frames on each side, and yielded one by one.
 """
 from collections import deque
-from typing import (Callable, Dict, Iterable, Iterator, Optional, Tuple,
-                    Union)
+from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 import torch

@@ -6,6 +6,18 @@ from mmagic.registry import MODELS
 from astf_mm.models import EnhanceNet
 
 
+def save_spynet_checkpoint(tmp_path):
+    """A random SPyNet and its checkpoint in mmagic's format."""
+    ref = SPyNet(pretrained=None)
+    path = tmp_path / 'spynet.pth'
+    # mmagic's SPyNet checkpoint holds the flow modules, not mean/std
+    torch.save({
+        k: v
+        for k, v in ref.state_dict().items() if k.startswith('basic_module')
+    }, path)
+    return ref, path
+
+
 def tiny(**kwargs) -> EnhanceNet:
     torch.manual_seed(0)
     return EnhanceNet(mid_channels=8, num_blocks=1, **kwargs)
@@ -69,13 +81,7 @@ def test_bad_arguments():
 
 
 def test_spynet_pretrained_local_path(tmp_path):
-    ref = SPyNet(pretrained=None)
-    path = tmp_path / 'spynet.pth'
-    # mmagic's SPyNet checkpoint holds the flow modules, not mean/std
-    torch.save({
-        k: v
-        for k, v in ref.state_dict().items() if k.startswith('basic_module')
-    }, path)
+    ref, path = save_spynet_checkpoint(tmp_path)
     net = EnhanceNet(
         mid_channels=8, num_blocks=1, spynet_pretrained=str(path))
     for key, value in ref.state_dict().items():
@@ -110,12 +116,7 @@ def test_zero_init_flow_starts_with_zero_flow_and_survives_init_weights():
 
 
 def test_pretrained_spynet_survives_runner_init_weights(tmp_path):
-    ref = SPyNet(pretrained=None)
-    path = tmp_path / 'spynet.pth'
-    torch.save({
-        k: v
-        for k, v in ref.state_dict().items() if k.startswith('basic_module')
-    }, path)
+    ref, path = save_spynet_checkpoint(tmp_path)
     net = EnhanceNet(
         mid_channels=8, num_blocks=1, spynet_pretrained=str(path))
     net.init_weights()  # what mmengine's runner calls before training

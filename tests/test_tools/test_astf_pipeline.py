@@ -41,8 +41,7 @@ def tiny_setup(tmp_path_factory):
     specs = ',\n'.join(
         f"    {name}=dict(_delete_=True, generator={TINY!r}, "
         f"checkpoint='{ckpt}')"
-        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'),
-                              ckpts))
+        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'), ckpts))
     config.write_text(
         f"_base_ = '{osp.join(ROOT, SAMPLE_ASTF)}'\n"
         f'model = dict(\n{specs})\n'
@@ -69,8 +68,8 @@ def test_stream_enhance_sees_context_and_keeps_order():
         return {'same': x, 'shifted': torch.roll(x, 1, dims=1)}
 
     out = list(stream_enhance(iter(frames), fn, max_seq_len=3, overlap=1))
-    assert [int(o['same'][0, 0, 0]) for o in out] == [0, 10, 20, 30, 40,
-                                                       50, 60]
+    assert [int(o['same'][0, 0, 0])
+            for o in out] == [0, 10, 20, 30, 40, 50, 60]
     # chunks of 3 kept frames with one context frame each side
     assert seen == [4, 5, 2]
     # frame 3's previous frame came from the context, not a chunk border
@@ -80,15 +79,15 @@ def test_stream_enhance_sees_context_and_keeps_order():
 def test_astf_model_rows_chunking_and_errors(tiny_setup):
     specs = {
         name: dict(generator=TINY, checkpoint=ckpt)
-        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'),
-                              tiny_setup['ckpts'])
+        for name, ckpt in zip(('stage1', 'enhancenet1',
+                               'enhancenet2'), tiny_setup['ckpts'])
     }
     model = ASTF(**specs)
     lqs = torch.rand(1, 5, 3, 32, 40)
     out = model.enhance(lqs)
     assert set(out) == {
-        'lq', 'stage1', 'enhancenet1', 'enhancenet2', 'fused',
-        'fused_sharp', 'mask'
+        'lq', 'stage1', 'enhancenet1', 'enhancenet2', 'fused', 'fused_sharp',
+        'mask'
     }
     # stage 1 is quantised to 8 bits, as the refiners saw it in training
     torch.testing.assert_close(out['stage1'] * 255,
@@ -96,12 +95,12 @@ def test_astf_model_rows_chunking_and_errors(tiny_setup):
     # the fused frame lies between the two refiners, pixel by pixel
     lo = torch.minimum(out['enhancenet1'], out['enhancenet2'])
     hi = torch.maximum(out['enhancenet1'], out['enhancenet2'])
-    assert (out['fused'] >= lo - 1e-6).all() and (out['fused'] <=
-                                                   hi + 1e-6).all()
+    assert (out['fused'] >= lo - 1e-6).all() and (out['fused']
+                                                  <= hi + 1e-6).all()
     # chunks that overlap the whole clip reproduce the whole-clip result
     model.max_seq_len, model.overlap = 2, 4
-    torch.testing.assert_close(model.enhance(lqs)['fused_sharp'],
-                               out['fused_sharp'])
+    torch.testing.assert_close(
+        model.enhance(lqs)['fused_sharp'], out['fused_sharp'])
     with pytest.raises(ValueError, match='no checkpoint'):
         ASTF(**dict(specs, stage1=dict(generator=TINY)))
     bad = dict(type='EnhanceNet', mid_channels=16, num_blocks=1)
@@ -185,26 +184,25 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
         ref = (net(x)[0].clamp(0, 1) * 255).round().byte()
     written = np.stack(list(read_frames(str(out_dir / 'a'))))
     # chunks of 2 with 2 context frames see the whole 5-frame clip
-    np.testing.assert_array_equal(written,
-                                  ref.permute(0, 2, 3, 1).numpy())
+    np.testing.assert_array_equal(written, ref.permute(0, 2, 3, 1).numpy())
 
 
 def make_clip(path, num_frames: int = 6):
     yy, xx = np.mgrid[0:48, 0:64]
     frames = [
-        np.stack([(xx * 4 + t * 3) % 256, (yy * 5) % 256,
-                  (xx + yy + t) % 256], -1).astype(np.uint8)
-        for t in range(num_frames)
+        np.stack([(xx * 4 + t * 3) % 256, (yy * 5) % 256, (xx + yy + t) % 256],
+                 -1).astype(np.uint8) for t in range(num_frames)
     ]
     encode_hevc_qp(frames, str(path), qp=37, fps=25)
     return frames
 
 
 def run_enhance(args):
-    return subprocess.run([sys.executable, 'tools/enhance_video.py'] + args,
-                          cwd=ROOT,
-                          capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, 'tools/enhance_video.py'] + args,
+        cwd=ROOT,
+        capture_output=True,
+        text=True)
 
 
 def test_enhance_video_file_to_file(tiny_setup, tmp_path):
@@ -288,8 +286,8 @@ def test_draw_panel(tiny_setup, tmp_path):
     proc = subprocess.run([
         sys.executable, 'tools/draw_panel.py', '--config',
         str(tiny_setup['config']), '--data-root',
-        str(tiny_setup['data_root']), '--video', 'c', '--frame', '2',
-        '--crop', '16', '--out',
+        str(tiny_setup['data_root']), '--video', 'c', '--frame', '2', '--crop',
+        '16', '--out',
         str(out)
     ],
                           cwd=ROOT,

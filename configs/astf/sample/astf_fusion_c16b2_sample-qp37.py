@@ -16,15 +16,18 @@ enhancenet2_config = ('configs/astf/sample/'
 model = dict(
     stage1=dict(
         config=stage1_config,
-        checkpoint='checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'),
+        checkpoint='checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth',
+        sha256='5bdcf3068b8deabf47ac38835ad0b67ce69bf8665697964927dadd34e38c17a6'),
     enhancenet1=dict(
         config=enhancenet1_config,
         checkpoint='checkpoints/sample/'
-        'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth'),
+        'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth',
+        sha256='2628c39973d8cb7367bd5a59a209b0ce1a2521e9e39b55774c2d35a4ae958b37'),
     enhancenet2=dict(
         config=enhancenet2_config,
         checkpoint='checkpoints/sample/'
-        'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth'))
+        'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth',
+        sha256='2fa3ebbfad4aa5b3a391b01cc80c9f389eff11c0930bd3937e4866365ffb7ea8'))
 
 test_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
