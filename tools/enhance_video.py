@@ -110,7 +110,8 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
     outputs = {'fused_sharp': args.output}
     if args.save_intermediates:
         os.makedirs(args.save_intermediates, exist_ok=True)
-        ext = osp.splitext(args.output)[1] or '.mkv'
+        # lossless videos, or frame folders when the output is a folder
+        ext = '.mkv' if osp.splitext(args.output)[1] else ''
         for name in INTERMEDIATES:
             outputs[name] = osp.join(args.save_intermediates, name + ext)
     if args.save_mask:
@@ -142,7 +143,9 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
                 if frame.shape[-1] == 1:
                     frame = frame.repeat(3, axis=-1)
                 writer.write(frame)
-            bar.set_postfix(fps=f'{count / (time.perf_counter() - start):.2f}')
+            bar.set_postfix(
+                fps=f'{count / (time.perf_counter() - start):.2f}',
+                refresh=False)
     return outputs
 
 

@@ -1138,8 +1138,10 @@ class FrameFolderWriter:
         if not overwrite and osp.exists(self.path):
             raise FileExistsError(f'{self.path} exists (overwrite=False).')
         self.filename_tmpl = filename_tmpl
-        self.tmp = temp_sibling(self.path)
-        os.makedirs(self.tmp)
+        parent = osp.dirname(osp.abspath(self.path))
+        os.makedirs(parent, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(
+            prefix=f'.{osp.basename(self.path)}.tmp-', dir=parent)
         self.count = 0
 
     def write(self, frame: np.ndarray) -> None:
