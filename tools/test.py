@@ -8,12 +8,13 @@ import argparse
 import os
 
 import mmengine
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.utils import apply_cli_options, setup_cpu_distributed
+from astf_mm.utils import (add_launch_args, apply_cli_options,
+                           parse_launch_args, setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -21,23 +22,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
     parser.add_argument('--out', help='JSON file to save the metrics to')
-    parser.add_argument(
-        '--work-dir', help='the dir to save logs and evaluation results')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser,
+                    'the dir to save logs and evaluation results')
+    return parse_launch_args(parser)
 
 
 class SaveMetricsHook(Hook):

@@ -5,19 +5,18 @@ distributed training (``tools/dist_train.sh CONFIG N`` without GPUs).
 """
 import argparse
 import logging
-import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.utils import apply_cli_options, setup_cpu_distributed
+from astf_mm.utils import (add_launch_args, apply_cli_options,
+                           parse_launch_args, setup_cpu_distributed)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -31,22 +30,8 @@ def parse_args() -> argparse.Namespace:
         '--auto-scale-lr',
         action='store_true',
         help='scale the learning rate by the total batch size')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (e.g. '
-        'train_cfg.max_iters=100)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser, 'the dir to save logs and models')
+    return parse_launch_args(parser)
 
 
 def enable_amp(cfg: Config) -> None:

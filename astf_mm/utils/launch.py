@@ -1,12 +1,48 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: CLI options and
 distributed set-up that works on CPU (gloo) as well as GPU (NCCL)."""
+import argparse
 import os
 import os.path as osp
 from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+
+def add_launch_args(parser: argparse.ArgumentParser,
+                    work_dir_help: str) -> None:
+    """Add the options every OpenMMLab entry point shares.
+
+    ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``
+    (which ``torch.distributed.launch`` passes; torchrun sets
+    ``LOCAL_RANK`` itself, see :func:`parse_launch_args`).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        work_dir_help (str): Help text of ``--work-dir``.
+    """
+    parser.add_argument('--work-dir', help=work_dir_help)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'train_cfg.max_iters=100)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` when the launcher did not."""
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def apply_cli_options(cfg: Config,

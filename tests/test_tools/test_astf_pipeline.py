@@ -64,7 +64,7 @@ def test_stream_enhance_sees_context_and_keeps_order():
 
     def fn(x):
         seen.append(x.shape[1])
-        # each output frame = mean of the chunk's frames around it
+        # the frame itself, and its predecessor within the chunk
         return {'same': x, 'shifted': torch.roll(x, 1, dims=1)}
 
     out = list(stream_enhance(iter(frames), fn, max_seq_len=3, overlap=1))
@@ -162,9 +162,8 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
         str(config), ckpt, '--data-root',
         str(data_root), '--max-seq-len', '2'
     ]
-    env = dict(os.environ)
     first = subprocess.run(
-        cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     assert 'Wrote 3 videos' in first.stdout
     out_dir = data_root / 'stage1'
     assert sorted(os.listdir(out_dir)) == ['a', 'b', 'c']
@@ -172,7 +171,7 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     # an interrupted run leaves no complete-looking folder; rerun resumes
     shutil.rmtree(out_dir / 'b')
     second = subprocess.run(
-        cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     assert 'Wrote 1 videos (b)' in second.stdout
     # the written frames are the network's output on the whole clip
     net = EnhanceNet(mid_channels=8, num_blocks=1)
