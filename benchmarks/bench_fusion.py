@@ -16,71 +16,29 @@ Timings are medians of ``--repeats`` runs after one warm-up run (the
 direct method at large ``r`` gets a single timed run: it takes seconds).
 """
 import argparse
-import datetime
 import glob
 import os
-import platform
-import statistics
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import List, Optional
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, ASTFFusion,
-                                   astf_mask, local_variance, rgb_to_luma,
-                                   unsharp_mask)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (load_average, machine_info, median_time,  # noqa: E402
+                    write_report)
+
+from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT,  # noqa: E402
+                                   ASTFFusion, astf_mask, local_variance,
+                                   rgb_to_luma, unsharp_mask)
 
 SIZES = ((960, 536), (480, 270))  # (w, h)
 RADII = (1, 3, 5, 11, 21, 41)
 DIRECT_MAX_RADIUS = 11
 AMOUNTS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
-
-
-def machine_info() -> Dict[str, str]:
-    cpu = platform.processor() or 'unknown'
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        'cpu': cpu,
-        'cores': f'{os.cpu_count()} logical, {usable} usable',
-        'torch': torch.__version__,
-        'threads': str(torch.get_num_threads()),
-        'python': platform.python_version(),
-        'opencv': cv2.__version__,
-    }
-
-
-def load_average() -> str:
-    try:
-        with open('/proc/loadavg') as f:
-            return ' '.join(f.read().split()[:3])
-    except OSError:
-        return 'n/a'
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time in seconds of ``repeats`` runs after a warm-up."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def direct_variance(y: torch.Tensor, radius: int) -> torch.Tensor:
@@ -241,27 +199,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     info = machine_info()
+    info['opencv'] = cv2.__version__
     load_before = load_average()
     start = time.perf_counter()
-    lines = ['# ASTF fusion benchmark', '']
-    lines += [f'- {key}: {value}' for key, value in info.items()]
     body = bench_variance(args.repeats)
     body += bench_sharpen_and_fusion(args.repeats)
     body += bench_sharpen_cost(args.psnr_gt, args.psnr_lq, args.psnr_label)
-    lines += [
-        f'- load average (1, 5, 15 min) before / after: {load_before} / '
-        f'{load_average()} (other jobs share this machine: compare rows of '
-        'one run, not runs)',
-        f'- date: {datetime.datetime.now().isoformat(timespec="seconds")}',
-        f'- command: `python {" ".join(sys.argv)}`',
-        f'- total time: {time.perf_counter() - start:.0f} s', ''
-    ] + body
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = f'{args.out}.tmp'
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(lines))
-    os.replace(tmp, args.out)
-    print(f'wrote {args.out}')
+    write_report(args.out, 'ASTF fusion benchmark', info, load_before, start,
+                 body)
 
 
 if __name__ == '__main__':

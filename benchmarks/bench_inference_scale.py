@@ -20,6 +20,9 @@ import time
 
 import torch
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import common  # noqa: E402
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLIP = 'data/sample/demo/carphone_qp37.mkv'
 
@@ -31,17 +34,6 @@ runpy.run_path('tools/enhance_video.py', run_name='__main__')
 print('RESULT', time.perf_counter() - start,
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 '''
-
-
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
 
 
 def run(length: int, max_seq_len: int, device: str, out_dir: str):
@@ -82,7 +74,7 @@ def main() -> None:
                   flush=True)
     lines = [
         '# Inference scale: tools/enhance_video.py vs video length', '',
-        f'- machine: {cpu_name()}, {os.cpu_count()} logical cores, '
+        f'- machine: {common.cpu_name()}, {os.cpu_count()} logical cores, '
         f'device {args.device}',
         f'- torch {torch.__version__}, python {platform.python_version()}',
         f'- date: {time.strftime("%Y-%m-%dT%H:%M:%S")}',

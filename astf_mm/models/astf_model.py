@@ -13,6 +13,7 @@ from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from astf_mm.apis.inference import chunk_windows
+from .enhance_net import EnhanceNet
 
 # Every intermediate result, in the order of the paper's Tables 1 and 2.
 ROWS = ('lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused', 'fused_sharp')
@@ -119,6 +120,9 @@ class ASTF(BaseModel):
         max_seq_len (int, optional): Frames per chunk, bounding memory on
             long clips. Default: None (whole clip at once).
         overlap (int): Context frames on each side of a chunk. Default: 2.
+        share_flows (bool): Compute the refiners' flows once when they are
+            identical (see :meth:`refiners_share_flows`); the outputs are
+            the same either way. Default: True.
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
             Default: scales 0-255 frames to [0, 1].
     """
@@ -130,6 +134,7 @@ class ASTF(BaseModel):
                  fusion: dict = dict(type='ASTFFusion'),
                  max_seq_len: Optional[int] = None,
                  overlap: int = 2,
+                 share_flows: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -149,6 +154,7 @@ class ASTF(BaseModel):
         self.fusion = MODELS.build(fusion)
         self.max_seq_len = max_seq_len
         self.overlap = overlap
+        self.share_flows = share_flows
 
     @classmethod
     def from_config(cls,
@@ -184,6 +190,24 @@ class ASTF(BaseModel):
     def init_weights(self) -> None:
         """Keep the loaded checkpoints (the runner calls this)."""
 
+    def refiners_share_flows(self) -> bool:
+        """Whether both refiners compute the same flows on the same input.
+
+        True when both are :class:`EnhanceNet` with the same propagation
+        scale and bit-identical SPyNet weights, as when stage 2 keeps the
+        stage-1 SPyNet frozen (our stage-2 configs do): the flows are then
+        computed once for both. Checked on every call (a few ms), so
+        weights loaded after construction are taken into account.
+        """
+        net1, net2 = self.enhancenet1, self.enhancenet2
+        if not (isinstance(net1, EnhanceNet) and isinstance(net2, EnhanceNet)
+                and net1.propagation_scale == net2.propagation_scale):
+            return False
+        state1 = net1.spynet.state_dict()
+        state2 = net2.spynet.state_dict()
+        return state1.keys() == state2.keys() and all(
+            torch.equal(state1[k], state2[k]) for k in state1)
+
     @torch.no_grad()
     def enhance_chunk(self, lqs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Run the whole pipeline on one chunk.
@@ -196,8 +220,11 @@ class ASTF(BaseModel):
             (n, t, c, h, w) in [0, 1] (c = 1 for the mask).
         """
         stage1 = self.stage1(lqs).clamp_(0, 1).mul_(255).round_().div_(255)
-        enhancenet1 = self.enhancenet1(stage1).clamp_(0, 1)
-        enhancenet2 = self.enhancenet2(stage1).clamp_(0, 1)
+        flows = None
+        if self.share_flows and self.refiners_share_flows():
+            flows = self.enhancenet1.flows(stage1)
+        enhancenet1 = self.enhancenet1(stage1, flows=flows).clamp_(0, 1)
+        enhancenet2 = self.enhancenet2(stage1, flows=flows).clamp_(0, 1)
         fused = self.fusion(enhancenet1, enhancenet2)
         out = dict(
             lq=lqs,

@@ -146,12 +146,49 @@ class EnhanceNet(BaseModule):
         flat = F.pad(flat, (0, pad_w, 0, pad_h), mode=mode)
         return flat.view(n, t, c, h + pad_h, w + pad_w)
 
-    def forward(self, lqs: torch.Tensor) -> torch.Tensor:
+    def _flow_frames(self, padded: torch.Tensor) -> torch.Tensor:
+        """The frames SPyNet sees: the padded input at propagation scale."""
+        if self.propagation_scale == 1:
+            return padded
+        n, t, c, hp, wp = padded.shape
+        s = self.propagation_scale
+        return F.interpolate(
+            padded.reshape(-1, c, hp, wp),
+            size=(hp // s, wp // s),
+            mode='bilinear',
+            align_corners=False).view(n, t, c, hp // s, wp // s)
+
+    def flows(
+        self, lqs: torch.Tensor
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """The flows :meth:`forward` computes for ``lqs``.
+
+        Two networks with the same SPyNet weights and propagation scale
+        that read the same frames (ASTF's refiners) can compute them once
+        and pass them to :meth:`forward`.
+
+        Args:
+            lqs (Tensor): Frames (n, t, 3, h, w) in [0, 1].
+
+        Returns:
+            tuple[Tensor | None]: As :meth:`compute_flow`.
+        """
+        return self.compute_flow(self._flow_frames(self._pad(lqs)))
+
+    def forward(
+        self,
+        lqs: torch.Tensor,
+        flows: Optional[Tuple[Optional[torch.Tensor],
+                              Optional[torch.Tensor]]] = None
+    ) -> torch.Tensor:
         """Enhance a clip.
 
         Args:
             lqs (Tensor): Compressed frames, shape (n, t, 3, h, w), any
                 h, w >= 1 and t >= 1, values in [0, 1].
+            flows (tuple[Tensor | None], optional): ``self.flows(lqs)``,
+                computed beforehand (e.g. shared by two networks). Default:
+                None (computed here).
 
         Returns:
             Tensor: Enhanced frames, shape (n, t, 3, h, w).
@@ -168,15 +205,9 @@ class EnhanceNet(BaseModule):
             inputs = self.feat_extract(padded.reshape(-1, c, hp, wp))
             inputs = inputs.view(n, t, -1, *inputs.shape[-2:])
         fh, fw = inputs.shape[-2:]
-        if self.propagation_scale == 1:
-            flow_frames = padded
-        else:
-            flow_frames = F.interpolate(
-                padded.reshape(-1, c, hp, wp),
-                size=(fh, fw),
-                mode='bilinear',
-                align_corners=False).view(n, t, c, fh, fw)
-        flows_forward, flows_backward = self.compute_flow(flow_frames)
+        if flows is None:
+            flows = self.compute_flow(self._flow_frames(padded))
+        flows_forward, flows_backward = flows
 
         backward_feats = []
         feat = inputs.new_zeros(n, self.mid_channels, fh, fw)

