@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (load_average, machine_info, median_time,  # noqa: E402
                     write_report)
 
-from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT,  # noqa: E402
-                                   ASTFFusion, astf_mask, local_variance,
+from astf_mm.models.fusion import DEFAULT_SHARPEN_AMOUNT  # noqa: E402
+from astf_mm.models.fusion import (ASTFFusion, astf_mask, local_variance,
                                    rgb_to_luma, unsharp_mask)
 
 SIZES = ((960, 536), (480, 270))  # (w, h)

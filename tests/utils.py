@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 SAMPLE_STAGE1 = ('configs/astf/sample/'
-                 'stage1_enhancenet_c16b2_1xb4-2000_sample-qp37.py')
+                 'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
 
 
 def make_frames_dataset(root: Path,

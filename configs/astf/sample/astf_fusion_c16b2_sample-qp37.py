@@ -7,7 +7,7 @@ work_dir = f'./work_dirs/{experiment_name}'
 
 data_root = 'data/sample'
 stage1_config = (
-    'configs/astf/sample/stage1_enhancenet_c16b2_1xb4-2000_sample-qp37.py')
+    'configs/astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
 enhancenet1_config = (
     'configs/astf/sample/stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37.py')
 enhancenet2_config = ('configs/astf/sample/'

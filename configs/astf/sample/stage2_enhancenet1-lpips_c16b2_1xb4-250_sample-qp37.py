@@ -1,7 +1,7 @@
 # EnhanceNet1 at sample scale: the LDV recipe on the sample data, starting
 # from the sample stage-1 checkpoint, on its exported outputs:
 #   python tools/export_stage1.py \
-#     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-2000_sample-qp37.py \
+#     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py \
 #     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
 _base_ = '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
 
