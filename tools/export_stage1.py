@@ -6,10 +6,14 @@ For every video of the dataset's annotation files (train and validation),
 writes the stage-1 output frames as PNG in the dataset's layout, next to
 its ``lq`` folder: ``{data_root}/{out_folder}/{video}/{frame:08d}.png``.
 Long videos run in chunks with temporal overlap (memory bounded whatever
-the length); each video is written atomically, and finished videos are
-skipped, so an interrupted run resumes where it stopped.
+the length); each video is written atomically, and videos already
+exported with the same checkpoint (sha256 recorded per video in
+``{data_root}/{out_folder}/export_manifest.json``) are skipped, so an
+interrupted run resumes where it stopped and a new checkpoint rewrites
+everything.
 """
 import argparse
+import json
 import os
 import os.path as osp
 from typing import List
@@ -20,8 +24,9 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import stream_enhance
-from astf_mm.io import list_frame_files, read_frames, write_png_folder
-from astf_mm.models.astf_model import build_generator_from_spec
+from astf_mm.io import (list_frame_files, read_frames, temp_sibling,
+                        write_png_folder)
+from astf_mm.models.astf_model import build_generator_from_spec, sha256_of
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,12 +96,19 @@ def export(config: str,
         return {'stage1': network(lqs)}
 
     videos = videos_from_ann(data_root, ann_files)
+    checkpoint_sha = sha256_of(checkpoint)
+    manifest_path = osp.join(data_root, out_folder, 'export_manifest.json')
+    manifest = {}
+    if osp.isfile(manifest_path):
+        with open(manifest_path) as f:
+            manifest = json.load(f)
     written = []
     for video in tqdm(videos, desc='videos', unit='video'):
         src = osp.join(data_root, lq_folder, video)
         dst = osp.join(data_root, out_folder, video)
         num_frames = len(list_frame_files(src))
-        if osp.isdir(dst) and len(list_frame_files(dst)) == num_frames:
+        if (manifest.get(video) == checkpoint_sha and osp.isdir(dst)
+                and len(list_frame_files(dst)) == num_frames):
             continue
         frames = tqdm(
             read_frames(src),
@@ -109,6 +121,11 @@ def export(config: str,
                          dst,
                          overwrite=True)
         written.append(video)
+        manifest[video] = checkpoint_sha
+        tmp = temp_sibling(manifest_path)
+        with open(tmp, 'w') as f:
+            json.dump(manifest, f, indent=2, sort_keys=True)
+        os.replace(tmp, manifest_path)
     return written
 
 

@@ -32,7 +32,9 @@ def generator_state(runner):
 
 
 def test_train_step_changes_weights_and_val_reports_psnr(tmp_path):
-    runner = build_runner(tmp_path)
+    # SPyNet is frozen for fix_iter steps (100 in the sample config), then
+    # trains with the rest
+    runner = build_runner(tmp_path, **{'model.train_cfg.fix_iter': 1})
     before = generator_state(runner)
     runner.train()
     after = generator_state(runner)

@@ -173,6 +173,12 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     second = subprocess.run(
         cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     assert 'Wrote 1 videos (b)' in second.stdout
+    # another checkpoint makes the old outputs stale: all are rewritten
+    other = [c if c != ckpt else tiny_setup['ckpts'][1] for c in cmd]
+    third = subprocess.run(
+        other, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert 'Wrote 3 videos' in third.stdout
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     # the written frames are the network's output on the whole clip
     net = EnhanceNet(mid_channels=8, num_blocks=1)
     state = torch.load(ckpt)['state_dict']

@@ -29,6 +29,9 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
 test_dataloader = val_dataloader
 
+# 250 iterations at the LDV lr of 2e-4 left the network at its start:
+# the sample stage-1 lr
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 param_scheduler = dict(periods=[max_iters], restart_weights=[1])
 default_hooks = dict(
