@@ -22,12 +22,12 @@ model = dict(
         config=enhancenet1_config,
         checkpoint='checkpoints/sample/'
         'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth',
-        sha256='2628c39973d8cb7367bd5a59a209b0ce1a2521e9e39b55774c2d35a4ae958b37'),
+        sha256='b3c637428b3807aca678ad98604d022876e068849b7ff75645d29352aeb34842'),
     enhancenet2=dict(
         config=enhancenet2_config,
         checkpoint='checkpoints/sample/'
         'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth',
-        sha256='2fa3ebbfad4aa5b3a391b01cc80c9f389eff11c0930bd3937e4866365ffb7ea8'))
+        sha256='853b3afa11ecc141b9649b0e1462bc22516e62c6cf4e0496f742897f2842e2f6'))
 
 test_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
