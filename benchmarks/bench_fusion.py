@@ -27,13 +27,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, ASTFFusion,
+                                   astf_mask, local_variance, rgb_to_luma,
+                                   unsharp_mask)
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (load_average, machine_info, median_time,  # noqa: E402
                     write_report)
-
-from astf_mm.models.fusion import DEFAULT_SHARPEN_AMOUNT  # noqa: E402
-from astf_mm.models.fusion import (ASTFFusion, astf_mask, local_variance,
-                                   rgb_to_luma, unsharp_mask)
 
 SIZES = ((960, 536), (480, 270))  # (w, h)
 RADII = (1, 3, 5, 11, 21, 41)

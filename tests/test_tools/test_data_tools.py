@@ -270,8 +270,8 @@ def test_sample_split_is_by_source_and_small():
     media = {
         name: f'/media/{name}'
         for name in ('bigbuckbunny.mp4', 'bikes.mp4', 'carphone_pristine.mp4',
-                     'astronaut.png', 'coffee.png', 'chelsea.png', 'rocket.jpg',
-                     'hubble_deep_field.jpg', 'gravel.png')
+                     'astronaut.png', 'coffee.png', 'chelsea.png',
+                     'rocket.jpg', 'hubble_deep_field.jpg', 'gravel.png')
     }
     jobs = sample.sample_jobs(media)
     train = {j.source for j in jobs if j.split == 'train'}
