@@ -15,7 +15,7 @@ Three sections, all from one run:
    (multiply-adds x 2 of every convolution, counted with forward hooks),
    achieved GFLOP/s as a share of the measured convolution peak, and peak
    memory of the forward pass (each network in a fresh child process on
-   CPU: ``ru_maxrss`` after the forward minus before it; on CUDA:
+   CPU: resident memory polled during the forward minus before it; on CUDA:
    ``max_memory_allocated``). BasicVSRNet upsamples x4, EnhanceNet does not:
    the difference is the cost of the upsampler ASTF removes.
 3. **ASTF pipeline** with the shipped sample models at 480x270 and 960x536:
@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,8 +43,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (load_average, machine_info, median_time,  # noqa: E402
-                    write_report)
+from common import (PeakRSS, load_average, machine_info,  # noqa: E402
+                    median_time, write_report)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
@@ -123,24 +122,21 @@ def network_child(job: dict) -> dict:
     net = net.to(device).eval()
     torch.manual_seed(1)
     x = torch.rand(1, job['frames'], 3, job['h'], job['w'], device=device)
-    # the high-water mark before any forward pass: model and input only
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-    else:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     def forward():
         with torch.inference_mode(), autocast(device, amp):
             net(x)
 
-    seconds = median_time(forward, repeats, device)
     if device.startswith('cuda'):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        seconds = median_time(forward, repeats, device)
         peak = torch.cuda.max_memory_allocated() - before
     else:
-        peak = resource.getrusage(
-            resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+        with PeakRSS() as rss:
+            seconds = median_time(forward, repeats, device)
+        peak = rss.peak
     flops = conv_flops(net, x)
     return dict(seconds=seconds, flops=flops, peak=peak)
 
@@ -160,7 +156,8 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
         '## EnhanceNet vs mmagic BasicVSRNet, same input, same width/depth',
         '', 'One clip of `frames` frames; BasicVSRNet outputs x4 the input '
         'size, EnhanceNet the input size. Peak memory: of the forward pass, '
-        'above what the model and input already hold. '
+        'above what the model and input already hold (CPU: resident memory '
+        'polled every 2 ms). '
         f'Share of peak: achieved / measured 3x3 conv peak ({peak["conv"]:.0f}'
         ' GFLOP/s).', '',
         '| network | channels x blocks | frames x size | s / frame | '

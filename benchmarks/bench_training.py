@@ -36,7 +36,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE = 'configs/astf/sample/'
 CONFIGS = [
     ('stage 1 (sample)',
-     SAMPLE + 'stage1_enhancenet_c16b2_1xb4-2000_sample-qp37.py'),
+     SAMPLE + 'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py'),
     ('EnhanceNet1, LPIPS (sample)',
      SAMPLE + 'stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37.py'),
     ('EnhanceNet2, trade-off (sample)',
@@ -150,7 +150,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         help='the paper config at its own batch (4 x 15 frames)')
     parser.add_argument('--out', default=None, help='markdown report')
     args = parser.parse_args(argv)
+    from mmengine.registry import init_default_scope
+
     import astf_mm  # noqa: F401
+    init_default_scope('mmagic')  # as the runner does for our configs
     if args.threads:
         torch.set_num_threads(args.threads)
     kind = 'cuda' if args.device.startswith('cuda') else 'cpu'

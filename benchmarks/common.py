@@ -90,3 +90,40 @@ def write_report(path: str, title: str, info: Dict[str, str],
         f.write('\n'.join(lines) + '\n')
     os.replace(tmp, path)
     print(f'wrote {path}')
+
+
+def current_rss() -> int:
+    """Resident memory of this process now, in bytes (Linux)."""
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+class PeakRSS:
+    """Highest resident memory while the block runs, above the start.
+
+    Polls ``/proc/self/statm`` from a thread every ``interval`` seconds
+    (``ru_maxrss`` cannot do this: it keeps the high-water mark of imports
+    and set-up, which a forward pass may never exceed).
+    """
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self.interval = interval
+        self.peak = 0
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, current_rss() - self.start)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> 'PeakRSS':
+        import threading
+        self.start = current_rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, current_rss() - self.start)
