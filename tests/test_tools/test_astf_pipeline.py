@@ -166,7 +166,8 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
         cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     assert 'Wrote 3 videos' in first.stdout
     out_dir = data_root / 'stage1'
-    assert sorted(os.listdir(out_dir)) == ['a', 'b', 'c']
+    assert sorted(os.listdir(out_dir)) == ['a', 'b', 'c',
+                                           'export_manifest.json']
     assert len(list_frame_files(out_dir / 'a')) == 5
     # an interrupted run leaves no complete-looking folder; rerun resumes
     shutil.rmtree(out_dir / 'b')
