@@ -43,8 +43,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (PeakRSS, load_average, machine_info,  # noqa: E402
-                    median_time, write_report)
+from common import (PeakRSS, add_device_args, load_average,  # noqa: E402
+                    median_time, prepare_run, write_report)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
@@ -276,29 +276,16 @@ def bench_pipeline(args) -> List[str]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument(
-        '--amp', action='store_true', help='bf16 autocast (CUDA only)')
-    parser.add_argument('--repeats', type=int, default=2)
-    parser.add_argument('--threads', type=int, default=None)
+    add_device_args(parser, 'inference', repeats=2)
     parser.add_argument(
         '--skip', nargs='*', default=[], choices=['networks', 'pipeline'])
-    parser.add_argument('--out', default=None, help='markdown report')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print('RESULT', json.dumps(network_child(json.loads(args.child))))
         return
     import astf_mm  # noqa: F401
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    args.kind = 'cuda' if args.device.startswith('cuda') else 'cpu'
-    out = args.out or osp.join(ROOT, 'benchmarks', 'results',
-                               f'inference_{args.kind}.md')
-    info = machine_info(args.device)
-    amp = args.amp and args.kind == 'cuda'
-    info['precision'] = 'bf16 autocast' if amp else 'fp32'
+    out, info = prepare_run(args, 'bf16 autocast')
     load_before = load_average()
     start = time.perf_counter()
     peak = machine_peak(args.device, args.amp, args.repeats)

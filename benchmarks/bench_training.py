@@ -29,8 +29,8 @@ from typing import List, Optional, Tuple
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (load_average, machine_info, median_time,  # noqa: E402
-                    write_report)
+from common import (add_device_args, load_average, median_time,  # noqa: E402
+                    prepare_run, write_report)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE = 'configs/astf/sample/'
@@ -138,30 +138,17 @@ def bench(args) -> List[str]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument(
-        '--amp', action='store_true', help='bf16 autocast (CUDA only)')
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--threads', type=int, default=None)
+    add_device_args(parser, 'training', repeats=3)
     parser.add_argument(
         '--paper-batch',
         action='store_true',
         help='the paper config at its own batch (4 x 15 frames)')
-    parser.add_argument('--out', default=None, help='markdown report')
     args = parser.parse_args(argv)
     from mmengine.registry import init_default_scope
 
     import astf_mm  # noqa: F401
     init_default_scope('mmagic')  # as the runner does for our configs
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    kind = 'cuda' if args.device.startswith('cuda') else 'cpu'
-    out = args.out or osp.join(ROOT, 'benchmarks', 'results',
-                               f'training_{kind}.md')
-    info = machine_info(args.device)
-    amp = args.amp and kind == 'cuda'
-    info['precision'] = 'bf16 autocast (AmpOptimWrapper)' if amp else 'fp32'
+    out, info = prepare_run(args, 'bf16 autocast (AmpOptimWrapper)')
     load_before = load_average()
     start = time.perf_counter()
     body = bench(args)

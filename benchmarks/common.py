@@ -1,11 +1,12 @@
 """Helpers shared by the benchmark scripts: machine facts, timing, reports."""
+import argparse
 import datetime
 import os
 import platform
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import torch
 
@@ -39,6 +40,44 @@ def machine_info(device: str = 'cpu') -> Dict[str, str]:
     if device.startswith('cuda') and torch.cuda.is_available():
         info['gpu'] = torch.cuda.get_device_name(torch.device(device))
     return info
+
+
+def add_device_args(parser: argparse.ArgumentParser, name: str,
+                    repeats: int) -> None:
+    """``--device``, ``--amp``, ``--repeats``, ``--threads``, ``--out``.
+
+    ``name`` names the report: ``benchmarks/results/{name}_{cpu,cuda}.md``.
+    """
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--amp', action='store_true', help='bf16 autocast (CUDA only)')
+    parser.add_argument('--repeats', type=int, default=repeats)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--out',
+        default=None,
+        help=f'markdown report (default: benchmarks/results/{name}_'
+        '{cpu,cuda}.md)')
+    parser.set_defaults(report_name=name)
+
+
+def prepare_run(args: argparse.Namespace,
+                amp_precision: str) -> Tuple[str, Dict[str, str]]:
+    """Apply ``--threads``; return the report path and the machine facts.
+
+    Sets ``args.kind`` to ``'cuda'`` or ``'cpu'``.
+    """
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.kind = 'cuda' if args.device.startswith('cuda') else 'cpu'
+    out = args.out or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), 'results',
+        f'{args.report_name}_{args.kind}.md')
+    info = machine_info(args.device)
+    amp = args.amp and args.kind == 'cuda'
+    info['precision'] = amp_precision if amp else 'fp32'
+    return out, info
 
 
 def load_average() -> str:

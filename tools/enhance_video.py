@@ -16,12 +16,11 @@ import time
 from contextlib import ExitStack
 from typing import Dict, List, Optional
 
-import torch
 from mmengine.config import DictAction
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import stream_enhance
+from astf_mm.apis import add_stream_args, stream_enhance
 from astf_mm.io import open_writer, probe_video, read_frames
 from astf_mm.models import ASTF
 
@@ -65,17 +64,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='also write stage1/enhancenet1/enhancenet2/fused videos here')
     parser.add_argument(
         '--save-mask', metavar='PATH', help='also write the ASTF mask video')
-    parser.add_argument(
-        '--max-seq-len',
-        type=int,
-        default=30,
-        help='frames per chunk: bounds memory')
-    parser.add_argument(
-        '--overlap', type=int, default=2, help='context frames per side')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
+    add_stream_args(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',

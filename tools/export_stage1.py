@@ -23,7 +23,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import stream_enhance
+from astf_mm.apis import add_stream_args, stream_enhance
 from astf_mm.io import (list_frame_files, read_frames, temp_sibling,
                         write_png_folder)
 from astf_mm.models.astf_model import build_generator_from_spec, sha256_of
@@ -45,17 +45,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         help='annotation files under the root (default: the config\'s '
         'train and validation ones)')
-    parser.add_argument(
-        '--max-seq-len',
-        type=int,
-        default=30,
-        help='frames per chunk (memory bound)')
-    parser.add_argument(
-        '--overlap', type=int, default=2, help='context frames per side')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
+    add_stream_args(parser)
     return parser.parse_args()
 
 

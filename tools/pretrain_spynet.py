@@ -31,6 +31,10 @@ from tqdm import tqdm
 import astf_mm  # noqa: F401  (compat shims before mmagic)
 from astf_mm.io import read_frames, temp_sibling
 
+# The annotation reader is the sibling tool's: import it, do not copy it.
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from export_stage1 import videos_from_ann  # noqa: E402
+
 
 def load_videos(data_root: str, folder: str, names: Sequence[str],
                 max_frames: int = 30) -> List[torch.Tensor]:
@@ -44,13 +48,6 @@ def load_videos(data_root: str, folder: str, names: Sequence[str],
         videos.append(
             torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255))
     return videos
-
-
-def read_ann_file(path: str) -> List[str]:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: annotation file not found.')
-    with open(path) as f:
-        return [line.split()[0] for line in f if line.strip()]
 
 
 def random_flow(n: int, size: int, max_shift: float, smooth: float,
@@ -153,7 +150,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
-    names = read_ann_file(osp.join(args.data_root, args.ann_file))
+    names = videos_from_ann(args.data_root, [args.ann_file])
     videos = load_videos(args.data_root, args.folder, names)
     evals = [(name, step, load_videos(args.data_root, args.eval_folder,
                                       [name])[0])

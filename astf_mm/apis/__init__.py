@@ -1,6 +1,7 @@
-from .inference import (chunk_windows, frames_to_tensor, stream_enhance,
-                        tensor_to_frames)
+from .inference import (add_stream_args, chunk_windows, frames_to_tensor,
+                        stream_enhance, tensor_to_frames)
 
 __all__ = [
-    'chunk_windows', 'frames_to_tensor', 'stream_enhance', 'tensor_to_frames'
+    'add_stream_args', 'chunk_windows', 'frames_to_tensor', 'stream_enhance',
+    'tensor_to_frames'
 ]

@@ -4,6 +4,7 @@ Peak memory is bounded by the chunk length, whatever the video's length:
 frames are read lazily, processed ``max_seq_len`` at a time with
 ``overlap`` context frames on each side, and yielded one by one.
 """
+import argparse
 from collections import deque
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
 
@@ -11,6 +12,25 @@ import numpy as np
 import torch
 
 ChunkFn = Callable[[torch.Tensor], Dict[str, torch.Tensor]]
+
+
+def add_stream_args(parser: argparse.ArgumentParser) -> None:
+    """Add the options of :func:`stream_enhance` to a tool's parser.
+
+    ``--max-seq-len``, ``--overlap`` and ``--device`` (CUDA when available),
+    shared by the tools that run networks over whole videos.
+    """
+    parser.add_argument(
+        '--max-seq-len',
+        type=int,
+        default=30,
+        help='frames per chunk: bounds memory')
+    parser.add_argument(
+        '--overlap', type=int, default=2, help='context frames per side')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='cpu or cuda[:N]')
 
 
 def chunk_windows(num_frames: int,
