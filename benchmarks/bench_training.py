@@ -38,7 +38,7 @@ CONFIGS = [
     ('stage 1 (sample)',
      SAMPLE + 'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py'),
     ('EnhanceNet1, LPIPS (sample)',
-     SAMPLE + 'stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37.py'),
+     SAMPLE + 'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37.py'),
     ('EnhanceNet2, trade-off (sample)',
      SAMPLE + 'stage2_enhancenet2-tradeoff_c16b2_1xb4-250_sample-qp37.py'),
     ('stage 1 (paper width)',

@@ -1,13 +1,52 @@
-"""Helpers shared by tests: tiny frame datasets in the configs' layout."""
+"""Helpers shared by tests: tiny frame datasets in the configs' layout,
+tiny ASTF networks."""
 import os.path as osp
 from pathlib import Path
 from typing import Dict, Sequence
 
 import cv2
 import numpy as np
+import torch
 
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_STAGE1 = ('configs/astf/sample/'
                  'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
+SAMPLE_ASTF = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+TINY_ENHANCENET = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
+
+
+def save_tiny_checkpoint(path, seed: int) -> str:
+    """A random, mildly non-identity tiny EnhanceNet as a Runner checkpoint."""
+    from astf_mm.models import EnhanceNet
+    torch.manual_seed(seed)
+    net = EnhanceNet(mid_channels=8, num_blocks=1, zero_init_residual=False)
+    with torch.no_grad():
+        net.conv_last.weight.mul_(0.05)  # a mild, non-identity enhancer
+    state = {f'generator.{k}': v for k, v in net.state_dict().items()}
+    torch.save({'state_dict': state, 'meta': {'iter': 1}}, path)
+    return str(path)
+
+
+def make_tiny_astf(tmp: Path) -> dict:
+    """Two tiny validation videos and an ASTF config of three tiny networks.
+
+    Returns:
+        dict: ``tmp``, ``data_root``, ``ckpts`` and ``config`` (a config
+        inheriting the sample ASTF config).
+    """
+    data_root = make_frames_dataset(
+        tmp / 'data', {'val': ['c', 'd']}, num_frames=4, size=(48, 56))
+    ckpts = [save_tiny_checkpoint(tmp / f'n{i}.pth', i) for i in range(3)]
+    config = tmp / 'astf_tiny.py'
+    specs = ',\n'.join(
+        f"    {name}=dict(_delete_=True, generator={TINY_ENHANCENET!r}, "
+        f"checkpoint='{ckpt}')"
+        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'), ckpts))
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_ASTF)}'\n"
+        f'model = dict(\n{specs})\n'
+        f"test_dataloader = dict(dataset=dict(data_root='{data_root}'))\n")
+    return dict(tmp=tmp, data_root=data_root, ckpts=ckpts, config=config)
 
 
 def make_frames_dataset(root: Path,

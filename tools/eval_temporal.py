@@ -22,14 +22,13 @@ import json
 import os
 import os.path as osp
 import sys
-import tempfile
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from astf_mm.evaluation import temporal
-from astf_mm.io.video import list_frame_files, read_frames
+from astf_mm.io.video import atomic_write_text, list_frame_files, read_frames
 
 METRICS = ('tof', 'tlp', 'warp')
 # flag -> result name, as the registered metrics name their results
@@ -282,35 +281,12 @@ def format_table(results: dict) -> str:
     return '\n'.join(lines)
 
 
-def write_json_atomic(data: dict, path: str) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary sibling.
-
-    Args:
-        data (dict): JSON-serialisable data.
-        path (str): Destination file.
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     results = evaluate(args)
     print(format_table(results))
     if args.out:
-        write_json_atomic(results, args.out)
+        atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f'written {args.out}')
     return 0
 

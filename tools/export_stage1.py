@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import add_stream_args, stream_enhance
+from astf_mm.datasets import videos_from_ann
 from astf_mm.io import (list_frame_files, read_frames, temp_sibling,
                         write_png_folder)
 from astf_mm.models.astf_model import build_generator_from_spec, sha256_of
@@ -47,20 +48,6 @@ def parse_args() -> argparse.Namespace:
         'train and validation ones)')
     add_stream_args(parser)
     return parser.parse_args()
-
-
-def videos_from_ann(data_root: str, ann_files: List[str]) -> List[str]:
-    """Video names listed in mmagic "Case 1" annotation files."""
-    videos = []
-    for ann in ann_files:
-        path = osp.join(data_root, ann)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'Annotation file {path} does not exist.')
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    videos.append(line.split()[0])
-    return list(dict.fromkeys(videos))
 
 
 def export(config: str,

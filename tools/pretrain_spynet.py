@@ -29,11 +29,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (compat shims before mmagic)
+from astf_mm.datasets import videos_from_ann
 from astf_mm.io import read_frames, temp_sibling
-
-# The annotation reader is the sibling tool's: import it, do not copy it.
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from export_stage1 import videos_from_ann  # noqa: E402
 
 
 def load_videos(data_root: str, folder: str, names: Sequence[str],

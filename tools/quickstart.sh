@@ -3,21 +3,25 @@
 # the sample data, then enhance a real compressed clip with the shipped sample
 # models (stage 1 -> EnhanceNet1/EnhanceNet2 -> ASTF fusion -> sharpening) and
 # write the enhanced video, the mask video, a Figure-3 panel and the metrics
-# table to outputs/quickstart/.
+# tables to outputs/quickstart/.
 #
 #   bash tools/quickstart.sh                       # the sample clip
 #   bash tools/quickstart.sh --input my.mp4        # your own video
+#   bash tools/quickstart.sh --input my.mp4 --reference my_source.mp4
 #   bash tools/quickstart.sh --checkpoints S1.pth E1.pth E2.pth --config CFG
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-INPUT=data/sample/demo/carphone_qp37.mkv
+DEMO=data/sample/demo/carphone_qp37.mkv
+INPUT=$DEMO
+REFERENCE=
 CONFIG=configs/astf/sample/astf_fusion_c16b2_sample-qp37.py
 CHECKPOINTS=()
 OUT=outputs/quickstart
 while [ $# -gt 0 ]; do
   case "$1" in
     --input) INPUT=$2; shift 2 ;;
+    --reference) REFERENCE=$2; shift 2 ;;
     --config) CONFIG=$2; shift 2 ;;
     --checkpoints) CHECKPOINTS=("$2" "$3" "$4"); shift 4 ;;
     --out) OUT=$2; shift 2 ;;
@@ -47,9 +51,17 @@ mkdir -p "$OUT"
 NAME=$(basename "${INPUT%.*}")
 CKPT_ARGS=()
 if [ ${#CHECKPOINTS[@]} -eq 3 ]; then CKPT_ARGS=(--checkpoints "${CHECKPOINTS[@]}"); fi
+# the demo clip's uncompressed source: PSNR/SSIM of every stage against it
+if [ -z "$REFERENCE" ] && [ "$INPUT" = "$DEMO" ]; then
+  REFERENCE=data/sample/demo/carphone_pristine.mp4
+fi
+REF_ARGS=()
+if [ -n "$REFERENCE" ]; then REF_ARGS=(--reference "$REFERENCE"); fi
 echo "== ASTF on $INPUT"
+# lossless .mkv (FFV1): the file holds exactly the frames that were scored
 $PY tools/enhance_video.py "$INPUT" --config "$CONFIG" "${CKPT_ARGS[@]}" \
-  --output "$OUT/${NAME}_astf.mp4" --save-mask "$OUT/${NAME}_mask.mp4" \
+  "${REF_ARGS[@]}" --output "$OUT/${NAME}_astf.mkv" \
+  --save-mask "$OUT/${NAME}_mask.mp4" \
   --save-intermediates "$OUT/${NAME}_intermediates"
 echo "== Figure-3 panel and metrics table on the sample validation videos"
 $PY tools/draw_panel.py --config "$CONFIG" "${CKPT_ARGS[@]}" \
@@ -67,9 +79,19 @@ cp "$(ls -t "$OUT"/test/*/astf_table.json | head -1)" "$OUT/astf_table.json"
 
 echo
 echo "Done. Outputs in $OUT/:"
-echo "  ${NAME}_astf.mp4          enhanced video (fuse+sharp)"
+echo "  ${NAME}_astf.mkv          enhanced video (fuse+sharp, lossless)"
+if [ -n "$REFERENCE" ]; then
+  echo "  ${NAME}_astf_metrics.md   PSNR/SSIM of the input and every stage vs $REFERENCE"
+fi
 echo "  ${NAME}_mask.mp4          ASTF mask"
 echo "  ${NAME}_intermediates/    stage-1, EnhanceNet1, EnhanceNet2, fuse videos"
 echo "  panel_carphone.png        Figure-3 style panel"
 echo "  astf_table.md / .json     PSNR/SSIM/LPIPS/FID/tOF/tLP per row and video"
-cat "$OUT/astf_table.md" | head -12
+echo
+echo "Sample validation videos (tools/test.py), average:"
+head -12 "$OUT/astf_table.md"
+if [ -n "$REFERENCE" ]; then
+  echo
+  echo "$INPUT against $REFERENCE:"
+  head -13 "$OUT/${NAME}_astf_metrics.md"
+fi

@@ -20,9 +20,20 @@ from mmagic.registry import HOOKS, METRICS
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 
+from ..io import atomic_write_text
 from .perceptual import _PerVideoMetric
 
 LOWER_IS_BETTER = ('LPIPS', 'FID', 'tOF', 'tLP', 'WarpingError')
+
+
+def frame_psnr(pred: np.ndarray, gt: np.ndarray) -> float:
+    """PSNR of one ``(h, w, c)`` 8-bit frame pair (mmagic's ``psnr``, RGB)."""
+    return float(psnr(pred, gt, input_order='HWC'))
+
+
+def frame_ssim(pred: np.ndarray, gt: np.ndarray) -> float:
+    """SSIM of one ``(h, w, c)`` 8-bit frame pair (mmagic's ``ssim``)."""
+    return float(ssim(pred, gt, input_order='HWC'))
 
 
 class _FrameAveragedMetric(_PerVideoMetric):
@@ -53,7 +64,7 @@ class VideoPSNR(_FrameAveragedMetric):
     metric = 'PSNR'
 
     def frame_value(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        return float(psnr(pred, gt, input_order='HWC'))
+        return frame_psnr(pred, gt)
 
 
 @METRICS.register_module()
@@ -65,7 +76,7 @@ class VideoSSIM(_FrameAveragedMetric):
     metric = 'SSIM'
 
     def frame_value(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        return float(ssim(pred, gt, input_order='HWC'))
+        return frame_ssim(pred, gt)
 
 
 def collect_table(metrics) -> Dict[str, Dict[str, Dict[str, float]]]:
@@ -137,13 +148,6 @@ def table_markdown(table: Dict[str, Dict[str, Dict[str, float]]],
     return '\n'.join(lines) + '\n'
 
 
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f'{path}.tmp-{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 @HOOKS.register_module()
 class PerVideoTableHook(Hook):
     """Write the per-video results of a test run as markdown and JSON.
@@ -177,6 +181,6 @@ class PerVideoTableHook(Hook):
         os.makedirs(out_dir, exist_ok=True)
         markdown = table_markdown(table, self.row_titles)
         base = osp.join(out_dir, self.filename)
-        _atomic_write(base + '.md', markdown)
-        _atomic_write(base + '.json', json.dumps(table, indent=2))
+        atomic_write_text(base + '.md', markdown)
+        atomic_write_text(base + '.json', json.dumps(table, indent=2))
         runner.logger.info(f'Per-video results ({base}.md):\n{markdown}')

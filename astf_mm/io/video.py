@@ -582,6 +582,31 @@ def temp_sibling(path: PathLike) -> str:
     return tmp
 
 
+def atomic_write_text(path: PathLike, text: str) -> None:
+    """Write a text file atomically: a temporary sibling, then a rename.
+
+    A crash leaves either the old file or the complete new one, never a
+    truncated file under the final name.
+
+    Args:
+        path (str | PathLike): Destination; its folder is created.
+        text (str): Content.
+    """
+    folder = osp.dirname(osp.abspath(os.fspath(path)))
+    os.makedirs(folder, exist_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        with open(tmp, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 _DEFAULT_CODECS = {'.mkv': 'ffv1', '.mp4': 'libx264', '.mov': 'libx264'}
 
 

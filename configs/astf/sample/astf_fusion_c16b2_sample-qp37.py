@@ -9,7 +9,7 @@ data_root = 'data/sample'
 stage1_config = (
     'configs/astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
 enhancenet1_config = (
-    'configs/astf/sample/stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37.py')
+    'configs/astf/sample/stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37.py')
 enhancenet2_config = ('configs/astf/sample/'
                       'stage2_enhancenet2-tradeoff_c16b2_1xb4-250_sample-qp37.py')
 
@@ -22,12 +22,12 @@ model = dict(
         config=enhancenet1_config,
         checkpoint='checkpoints/sample/'
         'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth',
-        sha256='b3c637428b3807aca678ad98604d022876e068849b7ff75645d29352aeb34842'),
+        sha256='2d7154ce01aa25c47801ac835a281ec6af15b233214e0932d7329da24be716b5'),
     enhancenet2=dict(
         config=enhancenet2_config,
         checkpoint='checkpoints/sample/'
         'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth',
-        sha256='853b3afa11ecc141b9649b0e1462bc22516e62c6cf4e0496f742897f2842e2f6'))
+        sha256='08e5ad3041bc0e1e0d2cd991f2fb84311e9733ebac2200c2ef5383a8be401b99'))
 
 test_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))

@@ -5,12 +5,12 @@
 #     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
 _base_ = '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
 
-experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-250_sample-qp37'
+experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
 data_root = 'data/sample'
 stage1_checkpoint = 'checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'
-max_iters = 250
+max_iters = 500
 val_interval = 125
 
 model = dict(

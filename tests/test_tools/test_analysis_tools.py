@@ -1,0 +1,115 @@
+"""tools/analysis_tools: sharpening sweep and loss balance, tiny networks."""
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from astf_mm.apis import frames_to_tensor, tensor_to_frames
+from astf_mm.io import read_frames
+from astf_mm.models import ASTF
+from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
+                         save_tiny_checkpoint, tiny_overrides)
+
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+import loss_balance  # noqa: E402
+import sharpen_sweep  # noqa: E402
+
+
+def _psnr(a, b) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
+    return 10 * np.log10(255.**2 / mse)
+
+
+class FakeScores:
+
+    def __init__(self, psnr):
+        self.psnr = psnr
+
+    def mean(self, row, metric):
+        return self.psnr[row]
+
+
+def test_best_amount_is_largest_not_below_input():
+    scores = FakeScores({'lq': 30., 'a=0': 30.2, 'a=0.5': 30.05,
+                         'a=1': 29.9})
+    assert sharpen_sweep.best_amount(scores, [0., 0.5, 1.]) == 0.5
+    scores.psnr['a=0'] = scores.psnr['a=0.5'] = 29.
+    assert sharpen_sweep.best_amount(scores, [0., 0.5, 1.]) is None
+
+
+def test_sweep_scores_match_an_independent_computation(
+        tiny_setup, tmp_path, real_weights):
+    out = tmp_path / 'sweep.md'
+    args = sharpen_sweep.parse_args([
+        str(tiny_setup['config']), '--data-root',
+        str(tiny_setup['data_root']), '--ann-file', 'meta_info_val.txt',
+        '--amounts', '0', '0.5', '3', '--out',
+        str(out), '--device', 'cpu'
+    ])
+    report = sharpen_sweep.sweep(args)
+    assert out.read_text() == report
+    lines = {
+        line.split('|')[1].strip(): line
+        for line in report.splitlines() if line.startswith('| ')
+    }
+    value = (lambda row, col: float(lines[row].split('|')[col]))
+    # amount 0 is the fused output: PSNR from the model, computed here
+    model = ASTF.from_config(str(tiny_setup['config']))
+    psnrs = []
+    for video in ('c', 'd'):
+        root = tiny_setup['data_root']
+        lq = list(read_frames(str(root / 'lq' / video)))
+        gt = list(read_frames(str(root / 'gt' / video)))
+        with torch.no_grad():
+            fused = tensor_to_frames(
+                model.enhance(frames_to_tensor(lq))['fused'][0])
+        psnrs.append(np.mean([_psnr(f, g) for f, g in zip(fused, gt)]))
+    assert value('0', 2) == pytest.approx(np.mean(psnrs), abs=1e-3)
+    # a strong sharpening of noisy input loses fidelity
+    assert value('3', 2) < value('0.5', 2) < value('0', 2) + 0.5
+    assert value('3', 3) == pytest.approx(value('3', 2) - value('lq input', 2),
+                                          abs=2e-3)
+    assert 'Largest amount with PSNR >= the input' in report
+
+
+def test_loss_balance_measures_weighted_parts(tmp_path, real_weights):
+    from mmengine.config import Config
+    data_root = make_frames_dataset(
+        tmp_path / 'data', num_frames=4, lq_folder='stage1')
+    options = tiny_overrides(data_root, tmp_path / 'work', lq_folder='stage1')
+    options['model.generator.init_cfg.checkpoint'] = save_tiny_checkpoint(
+        tmp_path / 's1.pth', seed=1)
+    config = osp.join(
+        ROOT, 'configs/astf/sample/'
+        'stage2_enhancenet2-tradeoff_c16b2_1xb4-250_sample-qp37.py')
+
+    def run(alpha):
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(dict(options, **{'model.pixel_loss.alpha': alpha}))
+        return loss_balance.measure(cfg, batches=3, seed=0)
+
+    result = run(0.15)
+    assert result['batch_shape'] == (2, 3, 3, 64, 64)
+    assert len(result['ratios']) == 3
+    np.testing.assert_allclose(
+        result['ratios'],
+        np.array(result['loss_charbonnier']) / result['loss_lpips'])
+    assert all(r > 0 for r in result['ratios'])
+    # the Charbonnier part scales with alpha, on the same batches
+    doubled = run(0.3)
+    np.testing.assert_allclose(doubled['ratios'],
+                               2 * np.array(result['ratios']), rtol=1e-4)
+    text = loss_balance.report(result, target=3.0)
+    suggested = 0.15 * 3.0 / result['median']
+    assert f'{suggested:.4g}' in text
+
+
+def test_loss_balance_refuses_a_single_loss(tmp_path):
+    from mmengine.config import Config
+    data_root = make_frames_dataset(tmp_path / 'data', num_frames=4)
+    cfg = Config.fromfile(osp.join(ROOT, SAMPLE_STAGE1))
+    cfg.merge_from_dict(tiny_overrides(data_root, tmp_path / 'work'))
+    with pytest.raises(TypeError, match='CharbonnierLoss'):
+        loss_balance.measure(cfg, batches=1)
