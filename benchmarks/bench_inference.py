@@ -102,13 +102,28 @@ def machine_peak(device: str, amp: bool, repeats: int) -> Dict[str, float]:
     return dict(matmul=2 * 2048**3 / t_mm / 1e9, conv=max(conv_rates))
 
 
-def build_network(kind: str, mid: int, blocks: int) -> nn.Module:
+#: network rows: label -> (network, EnhanceNet propagation_scale, whether
+#: the weights are converted to channels-last)
+NETWORKS = {
+    'EnhanceNet': ('EnhanceNet', 1, False),
+    'EnhanceNet, channels-last': ('EnhanceNet', 1, True),
+    'EnhanceNet, 1/4-res propagation': ('EnhanceNet', 4, False),
+    'BasicVSRNet': ('BasicVSRNet', 1, False),
+}
+
+
+def build_network(kind: str, mid: int, blocks: int,
+                  propagation_scale: int = 1) -> nn.Module:
     from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet
 
     from astf_mm.models import EnhanceNet
     torch.manual_seed(0)
     if kind == 'EnhanceNet':
-        return EnhanceNet(mid, blocks, zero_init_residual=False)
+        return EnhanceNet(
+            mid,
+            blocks,
+            zero_init_residual=False,
+            propagation_scale=propagation_scale)
     return BasicVSRNet(mid_channels=mid, num_blocks=blocks)
 
 
@@ -118,8 +133,11 @@ def network_child(job: dict) -> dict:
     device, amp, repeats = job['device'], job['amp'], job['repeats']
     if job['threads']:
         torch.set_num_threads(job['threads'])
-    net = build_network(job['kind'], job['mid'], job['blocks'])
+    kind, scale, channels_last = NETWORKS[job['kind']]
+    net = build_network(kind, job['mid'], job['blocks'], scale)
     net = net.to(device).eval()
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
     torch.manual_seed(1)
     x = torch.rand(1, job['frames'], 3, job['h'], job['w'], device=device)
 
@@ -157,7 +175,11 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
         '', 'One clip of `frames` frames; BasicVSRNet outputs x4 the input '
         'size, EnhanceNet the input size. Peak memory: of the forward pass, '
         'above what the model and input already hold (CPU: resident memory '
-        'polled every 2 ms). '
+        'polled every 2 ms). Channels-last: the weights converted with '
+        '`net.to(memory_format=torch.channels_last)` (convolutions then '
+        'produce channels-last features). 1/4-res propagation: EnhanceNet\'s '
+        '`propagation_scale=4` (more FLOPs at the input and output '
+        'convolutions, 1/16 of them in the propagation). '
         f'Share of peak: achieved / measured 3x3 conv peak ({peak["conv"]:.0f}'
         ' GFLOP/s).', '',
         '| network | channels x blocks | frames x size | s / frame | '
@@ -166,7 +188,7 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
     ]
     for mid, blocks, frames, h, w in NETWORK_CASES[args.kind]:
         results = {}
-        for kind in ('EnhanceNet', 'BasicVSRNet'):
+        for kind in NETWORKS:
             res = run_child(
                 dict(kind=kind, mid=mid, blocks=blocks, frames=frames, h=h,
                      w=w, device=args.device, amp=args.amp,
@@ -180,10 +202,11 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
                 f'{per_frame:.3f} | {gflop:.1f} | {rate:.0f} | '
                 f'{rate / peak["conv"]:.0%} | {res["peak"] / 2**20:.0f} |')
             print(lines[-1], flush=True)
-        ratio = (results['BasicVSRNet']['seconds'] /
-                 results['EnhanceNet']['seconds'])
-        lines.append(f'| BasicVSRNet / EnhanceNet time | | | {ratio:.2f}x '
-                     '| | | | |')
+        for kind in list(NETWORKS)[1:]:
+            ratio = (results[kind]['seconds'] /
+                     results['EnhanceNet']['seconds'])
+            lines.append(f'| {kind} / EnhanceNet time | | | {ratio:.2f}x '
+                         '| | | | |')
     return lines + ['']
 
 

@@ -157,6 +157,10 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
 
     model = ASTF.from_config(args.config, args.checkpoints,
                              args.cfg_options).to(args.device)
+    fusion = model.fusion
+    amount = fusion.sharpen_amount if fusion.sharpen else 0.
+    print(f'{args.config}: unsharp-mask amount {amount:g}' +
+          (' (no sharpening: fuse+sharp = fuse)' if amount == 0 else ''))
     outputs = {'fused_sharp': args.output}
     if args.save_intermediates:
         os.makedirs(args.save_intermediates, exist_ok=True)

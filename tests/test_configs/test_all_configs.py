@@ -22,7 +22,7 @@ FUSION_CONFIGS = sorted(
 
 
 def test_configs_found():
-    assert len(TRAIN_CONFIGS) == 6 and len(FUSION_CONFIGS) == 2
+    assert len(TRAIN_CONFIGS) == 7 and len(FUSION_CONFIGS) == 2
 
 
 @pytest.mark.parametrize('config', TRAIN_CONFIGS)
