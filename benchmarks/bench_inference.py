@@ -240,6 +240,9 @@ def bench_pipeline(args) -> List[str]:
     from enhance_video import enhance_video
     from enhance_video import parse_args as enhance_args
     model = ASTF.from_config(osp.join(ROOT, SAMPLE_CONFIG)).to(args.device)
+    nchw = ASTF.from_config(
+        osp.join(ROOT, SAMPLE_CONFIG),
+        cfg_options={'model.channels_last': False}).to(args.device)
     shared = model.refiners_share_flows()
     lines = [
         '## ASTF pipeline with the sample models (c16b2)', '',
@@ -247,10 +250,12 @@ def bench_pipeline(args) -> List[str]:
         f'{"identical: flows shared" if shared else "different: no sharing"}'
         '. Frames/s; ratio = time / (sum of the three network passes). '
         'The command row decodes a lossless (ffv1) clip, runs the pipeline '
-        'in chunks of 30 frames and encodes a lossless mkv.', '',
+        'in chunks of 30 frames and encodes a lossless mkv. The networks '
+        'run channels-last (the default) except in the NCHW column.', '',
         '| size | frames | stage 1 | EnhanceNet1 | EnhanceNet2 | '
         'sum of passes | enhance, flows not shared | enhance, flows shared | '
-        'inference command |', '|---|---|---|---|---|---|---|---|---|'
+        'enhance, flows shared, NCHW | inference command |',
+        '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for w, h, num in PIPELINE_SIZES[args.kind]:
         lqs = real_frames(num, w, h).to(args.device)
@@ -272,6 +277,7 @@ def bench_pipeline(args) -> List[str]:
         separate = timed(lambda: model.enhance(lqs))
         model.share_flows = True
         together = timed(lambda: model.enhance(lqs))
+        channels_first = timed(lambda: nchw.enhance(lqs))
         with tempfile.TemporaryDirectory() as tmp:
             clip = osp.join(tmp, 'in.mkv')
             write_clip(lqs.cpu(), clip)
@@ -288,7 +294,8 @@ def bench_pipeline(args) -> List[str]:
         lines.append(f'| {w}x{h} | {num} | ' +
                      ' | '.join(cell(s) for s in passes) +
                      f' | {cell(total)} | {cell(separate)} | '
-                     f'{cell(together)} | {cell(command)} |')
+                     f'{cell(together)} | {cell(channels_first)} | '
+                     f'{cell(command)} |')
         print(lines[-1], flush=True)
     return lines + [
         '', 'The inference command row includes building the model (config, '

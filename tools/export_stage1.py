@@ -66,8 +66,11 @@ def export(config: str,
         cfg.train_dataloader.dataset.ann_file,
         cfg.val_dataloader.dataset.ann_file
     ]
+    # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = build_generator_from_spec(
-        dict(config=config, checkpoint=checkpoint), 'stage1').to(device)
+        dict(config=config, checkpoint=checkpoint),
+        'stage1',
+        channels_last=True).to(device)
 
     def run(lqs: torch.Tensor) -> dict:
         return {'stage1': network(lqs)}

@@ -1,4 +1,4 @@
-"""ASTF test-time model: the refiners' shared flows change nothing."""
+"""ASTF test-time model: shared flows and channels-last change nothing."""
 import torch
 
 from astf_mm.models import ASTF, EnhanceNet
@@ -16,7 +16,10 @@ def save_net(path, seed: int, spynet_from: EnhanceNet = None) -> EnhanceNet:
     return net
 
 
-def build(tmp_path, same_spynet: bool, share_flows: bool = True) -> ASTF:
+def build(tmp_path,
+          same_spynet: bool,
+          share_flows: bool = True,
+          channels_last: bool = True) -> ASTF:
     stage1 = save_net(tmp_path / 's1.pth', 0)
     net1 = save_net(tmp_path / 'e1.pth', 1, spynet_from=stage1)
     save_net(tmp_path / 'e2.pth', 2, spynet_from=net1 if same_spynet else None)
@@ -25,7 +28,8 @@ def build(tmp_path, same_spynet: bool, share_flows: bool = True) -> ASTF:
         for name, f in (('stage1', 's1'), ('enhancenet1', 'e1'),
                         ('enhancenet2', 'e2'))
     }
-    return ASTF(**specs, share_flows=share_flows).eval()
+    return ASTF(
+        **specs, share_flows=share_flows, channels_last=channels_last).eval()
 
 
 def count_spynet_calls(model: ASTF, lqs: torch.Tensor) -> dict:
@@ -78,3 +82,28 @@ def test_different_spynets_are_not_shared(tmp_path):
     model = build(tmp_path, same_spynet=True)
     model.enhancenet2.propagation_scale = 4
     assert not model.refiners_share_flows()
+
+
+def test_channels_last_changes_only_the_layout(tmp_path):
+    torch.manual_seed(0)
+    lqs = torch.rand(1, 5, 3, 40, 56)
+    nhwc = build(tmp_path, same_spynet=True, channels_last=True)
+    nchw = build(tmp_path, same_spynet=True, channels_last=False)
+    conv = nhwc.stage1.conv_last.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.is_contiguous()
+    assert nchw.stage1.conv_last.weight.is_contiguous()
+    with torch.no_grad():
+        a, b = nhwc.enhance(lqs), nchw.enhance(lqs)
+    # float rounding only: equal to 2e-5, except where it flips the 8-bit
+    # quantisation of a stage-1 value (one level, then smoothed downstream)
+    for key in ('stage1', 'enhancenet1', 'enhancenet2', 'fused',
+                'fused_sharp', 'mask'):
+        diff = (a[key] - b[key]).abs()
+        assert diff.max() <= 2 / 255, key
+        assert (diff > 2e-5).float().mean() < 1e-2, key
+    # the 8-bit frames that are saved differ by at most one level, rarely
+    a8 = (a['fused_sharp'] * 255).round()
+    b8 = (b['fused_sharp'] * 255).round()
+    assert (a8 - b8).abs().max() <= 1
+    assert (a8 != b8).float().mean() < 1e-3
