@@ -63,9 +63,10 @@ def measure(cfg: Config,
     """
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
+    from mmengine.runner import Runner, set_random_seed
     init_default_scope(cfg.get('default_scope', 'mmagic'))
-    torch.manual_seed(seed)
+    # random, numpy and torch: the crops and flips draw from all three
+    set_random_seed(seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(device).eval()

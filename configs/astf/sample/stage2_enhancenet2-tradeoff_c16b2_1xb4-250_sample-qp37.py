@@ -10,11 +10,12 @@ work_dir = f'./work_dirs/{experiment_name}'
 # 64x64: the Charbonnier sum grows with the pixels per batch). Measured on
 # the sample training data with the stage-1 weights this run starts from
 # (python tools/analysis_tools/loss_balance.py THIS_CONFIG --batches 20):
-# 0.36 (0.23-0.48 over batches), 1.08 with the LDV config's 15-frame clips.
-# alpha = 1.25 restores 3:1 (3.1 measured) but, trained so, EnhanceNet2 ended
-# 0.004 dB *above* the sample stage 1 on PSNR (29.548 vs 29.544 dB): a stage
-# 1 this far from convergence still gains from more fidelity training, so
-# the network no longer traded PSNR for LPIPS as the paper's does.
+# 0.35 (0.21-0.44 over batches), 1.10 with the LDV config's 15-frame clips.
+# alpha = 1.25 restores about 3:1 (2.9 measured) but, trained so,
+# EnhanceNet2 ended 0.004 dB *above* the sample stage 1 on PSNR (29.548 vs
+# 29.544 dB): a stage 1 this far from convergence still gains from more
+# fidelity training, so the network no longer traded PSNR for LPIPS as the
+# paper's does.
 # (The loss is repeated whole: the base is the sample EnhanceNet1 config.)
 model = dict(
     pixel_loss=dict(
