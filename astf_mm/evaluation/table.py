@@ -106,7 +106,8 @@ def _fmt(value: Optional[float], name: str) -> str:
     if value is None or np.isnan(value):
         return '-'
     if name in ('PSNR', ):
-        return f'{value:.2f}'
+        # three decimals: sample-scale gains are hundredths of a dB
+        return f'{value:.3f}'
     if name in ('FID', 'tLP'):
         return f'{value:.2f}'
     if name == 'WarpingError':
