@@ -17,12 +17,15 @@ Three sections, all from one run:
    memory of the forward pass (each network in a fresh child process on
    CPU: resident memory polled during the forward minus before it; on CUDA:
    ``max_memory_allocated``). BasicVSRNet upsamples x4, EnhanceNet does not:
-   the difference is the cost of the upsampler ASTF removes.
+   the difference is the cost of the upsampler ASTF removes. EnhanceNet is
+   also timed with channels-last weights and with 1/4-resolution
+   propagation (``propagation_scale=4``).
 3. **ASTF pipeline** with the shipped sample models at 480x270 and 960x536:
    frames/s of the three network passes timed one by one, of
    ``ASTF.enhance`` (networks + fusion + sharpening) with and without the
-   refiners' shared flows, and of the whole inference command
-   (``tools/enhance_video.py``: decode, enhance, encode to lossless mkv),
+   refiners' shared flows and with NCHW instead of channels-last networks,
+   and of the whole inference command (``tools/enhance_video.py``: decode,
+   enhance, encode to lossless mkv),
    each as a ratio of the sum of the three passes.
 
 Timings are medians of ``--repeats`` runs after one warm-up run.
