@@ -15,10 +15,10 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import frames_to_tensor, tensor_to_frames
+from astf_mm.apis import (add_astf_model_args, frames_to_tensor,
+                          tensor_to_frames)
 from astf_mm.io import list_frame_files, read_frames
 from astf_mm.models import ASTF
 
@@ -37,16 +37,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--frame', type=int, default=0, help='frame index')
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument(
-        '--checkpoints',
-        nargs=3,
-        metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'))
+    add_astf_model_args(parser)
     parser.add_argument(
         '--context', type=int, default=7, help='frames on each side')
     parser.add_argument('--crop', type=int, default=64, help='crop size')
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 

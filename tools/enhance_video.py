@@ -22,11 +22,10 @@ from contextlib import ExitStack
 from typing import Dict, List, Optional
 
 import numpy as np
-from mmengine.config import DictAction
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import add_stream_args, stream_enhance
+from astf_mm.apis import add_astf_model_args, add_stream_args, stream_enhance
 from astf_mm.evaluation import frame_psnr, frame_ssim, table_markdown
 from astf_mm.io import (atomic_write_text, iter_pairs, open_writer,
                         probe_video, read_frames)
@@ -49,11 +48,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--config',
         default=DEFAULT_CONFIG,
         help='end-to-end ASTF config (default: the sample models)')
-    parser.add_argument(
-        '--checkpoints',
-        nargs=3,
-        metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'),
-        help='checkpoints of the three networks (default: the config\'s)')
+    add_astf_model_args(parser)
     parser.add_argument(
         '--size', help='WxH of a raw .yuv input (e.g. 960x536)')
     parser.add_argument(
@@ -80,11 +75,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'folder, same frames): report PSNR/SSIM of the input and of every '
         'stage against it in OUTPUT\'s <stem>_metrics.md/.json')
     add_stream_args(parser)
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
     return parser.parse_args(argv)
 
 

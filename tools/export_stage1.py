@@ -23,7 +23,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import add_stream_args, stream_enhance
+from astf_mm.apis import add_device_arg, add_stream_args, stream_enhance
 from astf_mm.datasets import videos_from_ann
 from astf_mm.io import (list_frame_files, read_frames, temp_sibling,
                         write_png_folder)
@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
         help='annotation files under the root (default: the config\'s '
         'train and validation ones)')
     add_stream_args(parser)
+    add_device_arg(parser)
     return parser.parse_args()
 
 

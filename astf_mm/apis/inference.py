@@ -14,11 +14,45 @@ import torch
 ChunkFn = Callable[[torch.Tensor], Dict[str, torch.Tensor]]
 
 
+def add_device_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--device`` (CUDA when available) to a tool's parser."""
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='cpu or cuda[:N]')
+
+
+def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--cfg-options key=value ...`` (mmengine's ``DictAction``)."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+
+
+def add_astf_model_args(parser: argparse.ArgumentParser) -> None:
+    """Add what :meth:`ASTF.from_config` takes besides the config.
+
+    ``--checkpoints STAGE1 ENHANCENET1 ENHANCENET2``, ``--cfg-options`` and
+    ``--device``, shared by the tools that run the end-to-end model.
+    """
+    parser.add_argument(
+        '--checkpoints',
+        nargs=3,
+        metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'),
+        help='checkpoints of the three networks (default: the config\'s)')
+    add_cfg_options_arg(parser)
+    add_device_arg(parser)
+
+
 def add_stream_args(parser: argparse.ArgumentParser) -> None:
     """Add the options of :func:`stream_enhance` to a tool's parser.
 
-    ``--max-seq-len``, ``--overlap`` and ``--device`` (CUDA when available),
-    shared by the tools that run networks over whole videos.
+    ``--max-seq-len`` and ``--overlap``, shared by the tools that run
+    networks over whole videos (they add ``--device`` themselves, e.g.
+    with :func:`add_astf_model_args`).
     """
     parser.add_argument(
         '--max-seq-len',
@@ -27,10 +61,6 @@ def add_stream_args(parser: argparse.ArgumentParser) -> None:
         help='frames per chunk: bounds memory')
     parser.add_argument(
         '--overlap', type=int, default=2, help='context frames per side')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
 
 
 def chunk_windows(num_frames: int,

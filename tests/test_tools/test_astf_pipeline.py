@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from astf_mm.apis import chunk_windows, stream_enhance
-from astf_mm.io import encode_hevc_qp, list_frame_files, read_frames
+from astf_mm.io import (encode_hevc_qp, list_frame_files, read_frames,
+                        write_png_folder)
 from astf_mm.models import ASTF, EnhanceNet
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
                          make_frames_dataset)
@@ -286,9 +287,7 @@ def test_enhance_video_reference_report(tiny_setup, tmp_path):
     clip = tmp_path / 'clip.mkv'
     pristine = make_clip(clip)
     reference = tmp_path / 'pristine'
-    reference.mkdir()
-    for t, frame in enumerate(pristine):
-        cv2.imwrite(str(reference / f'{t:08d}.png'), frame[..., ::-1])
+    write_png_folder(pristine, reference)
     out = tmp_path / 'out.mkv'  # lossless: the file holds what was scored
     args = enhance_video.parse_args([
         str(clip), '--output',
@@ -321,13 +320,9 @@ def test_enhance_video_reference_must_match(tiny_setup, tmp_path):
     clip = tmp_path / 'clip.mkv'
     pristine = make_clip(clip)
     short = tmp_path / 'short'
-    short.mkdir()
-    for t, frame in enumerate(pristine[:4]):
-        cv2.imwrite(str(short / f'{t:08d}.png'), frame)
+    write_png_folder(pristine[:4], short)
     small = tmp_path / 'small'
-    small.mkdir()
-    for t, frame in enumerate(pristine):
-        cv2.imwrite(str(small / f'{t:08d}.png'), frame[:40])
+    write_png_folder([frame[:40] for frame in pristine], small)
     for ref, message in ((short, 'Frame counts differ'), (small, '64x40')):
         out = tmp_path / f'out_{ref.name}.mkv'
         args = enhance_video.parse_args([

@@ -20,10 +20,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
+from astf_mm.apis import add_cfg_options_arg, add_device_arg
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -38,15 +39,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=3.0,
         help='wanted Charbonnier : LPIPS ratio (the paper: about 3)')
     parser.add_argument('--seed', type=int, default=0, help='data seed')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
+    add_device_arg(parser)
+    add_cfg_options_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -22,11 +22,12 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import frames_to_tensor, tensor_to_frames
+from astf_mm.apis import (add_astf_model_args, frames_to_tensor,
+                          tensor_to_frames)
 from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import atomic_write_text, read_frames
@@ -41,11 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='PSNR/SSIM/LPIPS of the sharpened fusion vs amount')
     parser.add_argument('config', help='end-to-end ASTF config')
-    parser.add_argument(
-        '--checkpoints',
-        nargs=3,
-        metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'),
-        help='checkpoints of the three networks (default: the config\'s)')
+    add_astf_model_args(parser)
     parser.add_argument(
         '--data-root',
         help='dataset root (default: the config\'s test data root)')
@@ -62,15 +59,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--max-frames', type=int, help='first N frames of each video')
     parser.add_argument('--out', help='write the table here (markdown)')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
     return parser.parse_args(argv)
 
 
