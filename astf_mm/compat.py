@@ -12,7 +12,7 @@ import os.path as osp
 import pickle
 import sys
 import types
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Optional
 
 import torch
 
@@ -62,9 +62,10 @@ def patch_missing_mmcv_ops() -> bool:
     BasicVSR++, EDVR and TDAN import ``mmcv.ops`` at module level, which
     fails with ``No module named 'mmcv._ext'`` under mmcv-lite, even for
     models (BasicVSR, ours) that use no compiled op. With the shim the
-    import succeeds, and *building* a network that needs a deformable
-    convolution raises :class:`MissingMMCVOpsError` saying how to get the
-    ops. Active only when ``mmcv._ext`` is missing.
+    import succeeds; the deformable convolutions then run on torchvision
+    (:func:`patch_deform_conv_with_torchvision`) and any other compiled op
+    raises :class:`MissingMMCVOpsError` saying how to get it. Active only
+    when ``mmcv._ext`` is missing.
 
     Returns:
         bool: Whether the shim was applied.
@@ -78,22 +79,124 @@ def patch_missing_mmcv_ops() -> bool:
     stand_in.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
     stand_in.__loader__ = None
     sys.modules['mmcv._ext'] = stand_in
-    import mmcv.ops as ops
+    return True
 
-    def _refuse_init(cls_name: str) -> Callable:
 
-        def __init__(self, *args, **kwargs):
-            raise MissingMMCVOpsError(
-                f'{type(self).__name__} needs mmcv.ops.{cls_name}, a '
-                f'compiled op. {MMCV_OPS_HINT}')
+def _torchvision_modulated_deform_conv2d(input: torch.Tensor,
+                                         offset: torch.Tensor,
+                                         mask: Optional[torch.Tensor],
+                                         weight: torch.Tensor,
+                                         bias: Optional[torch.Tensor] = None,
+                                         stride: Any = 1,
+                                         padding: Any = 0,
+                                         dilation: Any = 1,
+                                         groups: int = 1,
+                                         deform_groups: int = 1
+                                         ) -> torch.Tensor:
+    """mmcv's ``modulated_deform_conv2d`` computed by torchvision.
 
-        return __init__
+    Same arguments and layout as mmcv's op: ``offset`` holds (dy, dx) pairs
+    per kernel position and deform group, ``mask`` is already through the
+    sigmoid. torchvision infers ``groups`` and ``deform_groups`` from the
+    weight and offset shapes; they are checked against the arguments.
+    """
+    from torch.nn.modules.utils import _pair
+    from torchvision.ops import deform_conv2d as tv_deform_conv2d
+    if input.dim() != 4:
+        raise ValueError(
+            f'Expected a 4D input tensor, got {input.dim()}D instead.')
+    kernel_h, kernel_w = weight.shape[-2:]
+    if input.size(1) != weight.size(1) * groups:
+        raise ValueError(
+            f'groups={groups} does not match the input ({input.size(1)} '
+            f'channels) and weight ({weight.size(1)} per group).')
+    if offset.size(1) != 2 * deform_groups * kernel_h * kernel_w:
+        raise ValueError(
+            f'deform_groups={deform_groups} does not match the offset '
+            f'({offset.size(1)} channels for a {kernel_h}x{kernel_w} '
+            'kernel).')
+    # as mmcv: under autocast the offset conv runs in half precision
+    input = input.type_as(offset)
+    weight = weight.type_as(input)
+    if bias is not None:
+        bias = bias.type_as(input)
+    if mask is not None:
+        mask = mask.type_as(input)
+    return tv_deform_conv2d(
+        input,
+        offset,
+        weight,
+        bias=bias,
+        stride=_pair(stride),
+        padding=_pair(padding),
+        dilation=_pair(dilation),
+        mask=mask)
 
-    for cls_name in ('DeformConv2d', 'ModulatedDeformConv2d'):
-        cls = getattr(ops, cls_name)
-        if not getattr(cls, '_astf_refuses_init', False):
-            cls.__init__ = _refuse_init(cls_name)
-            cls._astf_refuses_init = True
+
+def _torchvision_deform_conv2d(input: torch.Tensor,
+                               offset: torch.Tensor,
+                               weight: torch.Tensor,
+                               stride: Any = 1,
+                               padding: Any = 0,
+                               dilation: Any = 1,
+                               groups: int = 1,
+                               deform_groups: int = 1,
+                               bias: bool = False,
+                               im2col_step: int = 32) -> torch.Tensor:
+    """mmcv's ``deform_conv2d`` computed by torchvision.
+
+    ``im2col_step`` only tunes mmcv's CUDA kernel and has no effect here;
+    like mmcv, ``bias`` must be False.
+    """
+    if bias:
+        raise ValueError('deform_conv2d: bias=True is not supported (as in '
+                         'mmcv).')
+    return _torchvision_modulated_deform_conv2d(input, offset, None, weight,
+                                                None, stride, padding,
+                                                dilation, groups,
+                                                deform_groups)
+
+
+def patch_deform_conv_with_torchvision() -> bool:
+    """Run mmcv's deformable convolutions on torchvision's kernels.
+
+    Upstream problem: mmcv-lite has no compiled ops, so every mmagic
+    restorer with deformable alignment (BasicVSR++, EDVR, TDAN, IconVSR)
+    fails to build, and the full mmcv build is slow and fragile.
+    ``torchvision.ops.deform_conv2d`` (CPU and CUDA kernels) computes the
+    same (modulated) deformable convolution with the same offset layout.
+    The shim rebinds mmcv's functional ops ``deform_conv2d`` and
+    ``modulated_deform_conv2d`` wherever they were imported, so mmcv's
+    module classes (``DeformConv2d``, ``ModulatedDeformConv2d`` and their
+    ``Pack`` variants) and mmagic's subclasses keep their constructors,
+    parameters and state-dict keys. Active only when ``mmcv._ext`` is
+    missing.
+
+    Returns:
+        bool: Whether the shim was applied.
+    """
+    if mmcv_has_compiled_ops():
+        return False
+    import mmcv.ops.deform_conv as deform_conv
+    import mmcv.ops.modulated_deform_conv as modulated_deform_conv
+    stand_ins = (
+        (deform_conv.DeformConv2dFunction.apply, _torchvision_deform_conv2d),
+        (modulated_deform_conv.ModulatedDeformConv2dFunction.apply,
+         _torchvision_modulated_deform_conv2d),
+    )
+    # ``from mmcv.ops import modulated_deform_conv2d`` binds the op by name
+    # in every importer (mmcv.ops itself, and mmagic's BasicVSR++, EDVR
+    # and TDAN when they were imported first).
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith('mm'):
+            continue
+        namespace = getattr(module, '__dict__', {})
+        for name, value in list(namespace.items()):
+            for original, stand_in in stand_ins:
+                if (getattr(value, '__func__', None) is original.__func__
+                        and getattr(value, '__self__', None)
+                        is original.__self__):
+                    namespace[name] = stand_in
     return True
 
 
@@ -146,12 +249,48 @@ def _trusted(filename: str) -> bool:
     return osp.realpath(filename) in trusted
 
 
+class CheckpointError(RuntimeError):
+    """A checkpoint file is empty, truncated or corrupt."""
+
+
+def check_checkpoint_file(filename: str) -> None:
+    """Refuse a path that cannot be a checkpoint, naming it and why.
+
+    Args:
+        filename (str): Local checkpoint path.
+
+    Raises:
+        FileNotFoundError: If nothing exists at ``filename``.
+        IsADirectoryError: If it is a directory.
+        CheckpointError: If it is an empty file.
+    """
+    if osp.isdir(filename):
+        raise IsADirectoryError(
+            f'Checkpoint {filename} is a directory, not a checkpoint file: '
+            'give the .pth file inside it.')
+    if not osp.exists(filename):
+        raise FileNotFoundError(f'Checkpoint {filename} does not exist.')
+    if osp.getsize(filename) == 0:
+        raise CheckpointError(
+            f'Checkpoint {filename} is an empty file (0 bytes): it was not '
+            'written completely; save or download it again.')
+
+
+def _unsafe_global(err: pickle.UnpicklingError) -> bool:
+    # torch's weights-only unpickler says so when it refuses something;
+    # other UnpicklingErrors come from bytes that are not a pickle at all.
+    return 'Weights only load failed' in str(err)
+
+
 def safe_torch_load(filename: str, map_location: Any = None) -> Any:
     """``torch.load`` with ``weights_only=True`` and mmengine's globals.
 
     A file that needs any other global is refused unless the user trusts
     it by listing its path in the ``ASTF_TRUSTED_CHECKPOINTS`` environment
-    variable (``os.pathsep``-separated): unpickling runs code.
+    variable (``os.pathsep``-separated): unpickling runs code. A directory,
+    an empty, truncated or corrupt file raises an error that names the file
+    and the problem instead of torch's ``EOFError``,
+    ``UnicodeDecodeError`` or "PytorchStreamReader failed ...".
 
     Args:
         filename (str): Local checkpoint path.
@@ -159,25 +298,45 @@ def safe_torch_load(filename: str, map_location: Any = None) -> Any:
 
     Returns:
         Any: The loaded object.
+
+    Raises:
+        FileNotFoundError: If ``filename`` does not exist.
+        IsADirectoryError: If it is a directory.
+        CheckpointError: If it is empty, truncated or corrupt.
+        pickle.UnpicklingError: If it holds an object outside the allowed
+            globals (and is not trusted).
     """
     filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    if _trusted(filename):
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
-    with torch.serialization.safe_globals(checkpoint_safe_globals()):
-        try:
+    check_checkpoint_file(filename)
+    try:
+        if _trusted(filename):
+            return torch.load(
+                filename, map_location=map_location, weights_only=False)
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
-        except pickle.UnpicklingError as err:
-            raise pickle.UnpicklingError(
-                f'Refusing to load checkpoint {filename}: it contains a '
-                'pickled object outside the tensors, numbers and mmengine '
-                'log buffers a checkpoint needs, and unpickling it could run '
-                'code. If you trust this file, allow it with\n'
-                f'  export {TRUST_ENV}={osp.realpath(filename)}\n'
-                f'Details: {str(err).splitlines()[0]}') from None
+    except pickle.UnpicklingError as err:
+        if not _unsafe_global(err):
+            raise _corrupt(filename, err) from None
+        raise pickle.UnpicklingError(
+            f'Refusing to load checkpoint {filename}: it contains a '
+            'pickled object outside the tensors, numbers and mmengine '
+            'log buffers a checkpoint needs, and unpickling it could run '
+            'code. If you trust this file, allow it with\n'
+            f'  export {TRUST_ENV}={osp.realpath(filename)}\n'
+            f'Details: {str(err).splitlines()[0]}') from None
+    except Exception as err:  # EOFError, RuntimeError (zip), KeyError, ...
+        if isinstance(err, MemoryError) or 'CUDA' in str(err):
+            raise  # not the file's fault (e.g. a CUDA map_location)
+        raise _corrupt(filename, err) from None
+
+
+def _corrupt(filename: str, err: BaseException) -> CheckpointError:
+    detail = (str(err).splitlines() or [''])[0][:200]
+    return CheckpointError(
+        f'Checkpoint {filename} is truncated or corrupt '
+        f'({osp.getsize(filename)} bytes; torch.load raised '
+        f'{type(err).__name__}: {detail}). Save, copy or download it again.')
 
 
 def patch_mmengine_checkpoint_loading() -> bool:
@@ -211,4 +370,5 @@ def apply_all() -> dict:
     """
     return dict(
         missing_mmcv_ops=patch_missing_mmcv_ops(),
+        deform_conv_on_torchvision=patch_deform_conv_with_torchvision(),
         mmengine_checkpoint_loading=patch_mmengine_checkpoint_loading())
