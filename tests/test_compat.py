@@ -98,3 +98,43 @@ def test_missing_checkpoint_names_the_file(tmp_path):
 def test_mmengine_sees_no_compiled_ops():
     from mmengine.utils.dl_utils import mmcv_full_available
     assert mmcv_full_available() is False
+
+
+def bad_checkpoints(tmp_path) -> dict:
+    """A good checkpoint and its broken variants, by name."""
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.arange(2000.)}}, good)
+    data = good.read_bytes()
+    files = {'good': good}
+    for name, content in (('empty', b''), ('truncated', data[:len(data) // 2]),
+                          ('text', 'résumé: not a checkpoint'.encode()),
+                          ('pickle_junk', b'\x80\x02}q\x00(X\x01')):
+        files[name] = tmp_path / f'{name}.pth'
+        files[name].write_bytes(content)
+    files['folder'] = tmp_path / 'folder.pth'
+    files['folder'].mkdir()
+    return files
+
+
+@pytest.mark.parametrize(
+    'name, error, problem',
+    [('empty', compat.CheckpointError, 'is an empty file (0 bytes)'),
+     ('truncated', compat.CheckpointError, 'is truncated or corrupt'),
+     ('text', compat.CheckpointError, 'is truncated or corrupt'),
+     ('pickle_junk', compat.CheckpointError, 'is truncated or corrupt'),
+     ('folder', IsADirectoryError, 'is a directory, not a checkpoint file')])
+def test_broken_checkpoints_name_the_file_and_the_problem(
+        tmp_path, name, error, problem):
+    files = bad_checkpoints(tmp_path)
+    path = str(files[name])
+    # through mmengine (load_from, resume, init_cfg) and directly
+    for load in (compat.safe_torch_load,
+                 lambda p: _load_checkpoint(p, map_location='cpu')):
+        with pytest.raises(error) as err:
+            load(path)
+        assert f'Checkpoint {path} {problem}' in str(err.value)
+    if name == 'truncated':
+        size = files['truncated'].stat().st_size
+        assert f'({size} bytes; torch.load raised ' in str(err.value)
+    assert compat.safe_torch_load(str(files['good']))['state_dict'][
+        'w'][1999] == 1999

@@ -108,7 +108,7 @@ def panel_tiles(model: ASTF, data_root: str, video: str, frame: int,
 def main() -> None:
     args = parse_args()
     model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options).to(args.device)
+                             args.cfg_options, args.sha256).to(args.device)
     tiles = panel_tiles(model, args.data_root, args.video, args.frame,
                         args.context, args.device)
     panel = compose_panel(tiles, args.crop)

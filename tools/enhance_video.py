@@ -9,6 +9,13 @@ of PNG frames. The video is processed in chunks of ``--max-seq-len`` frames
 with ``--overlap`` context frames, so memory does not grow with its length;
 every output is written under a temporary name and renamed when complete.
 
+Outputs never destroy data: an existing output (file, non-empty frame
+folder, metrics file) is refused unless ``--overwrite``, which replaces a
+file or writes into a folder, replacing only the frames it writes; an
+output equal to, inside, or (a folder) holding the input or the reference
+is refused. SIGTERM is handled like Ctrl-C (temporaries removed, exit code
+143), and the temporaries of a killed run are removed by the next run.
+
 With ``--reference SOURCE`` (the uncompressed video INPUT was made from),
 PSNR and SSIM of the input and of every stage against it are computed on
 the fly and written beside OUTPUT as ``<stem>_metrics.md`` / ``.json``.
@@ -17,6 +24,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import time
 from contextlib import ExitStack
 from typing import Dict, List, Optional
@@ -27,8 +35,9 @@ from tqdm import tqdm
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import add_astf_model_args, add_stream_args, stream_enhance
 from astf_mm.evaluation import frame_psnr, frame_ssim, table_markdown
-from astf_mm.io import (atomic_write_text, iter_pairs, open_writer,
-                        probe_video, read_frames)
+from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
+                        exit_on_sigterm, iter_pairs, open_writer, probe_video,
+                        read_frames, video_codec)
 from astf_mm.models import ASTF
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 
@@ -61,7 +70,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--crf',
         type=int,
-        help='lossy quality for libx264/libx265 (default for .mp4: 18)')
+        help='lossy quality of the --output and --save-mask video files, '
+        'libx264/libx265 only (default for .mp4: 18; .mkv is lossless FFV1 '
+        'unless --codec libx264/libx265 is given)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace existing output files and write into existing frame '
+        'folders (only the frames written are replaced; nothing is deleted)')
     parser.add_argument(
         '--save-intermediates',
         metavar='DIR',
@@ -75,7 +91,101 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'folder, same frames): report PSNR/SSIM of the input and of every '
         'stage against it in OUTPUT\'s <stem>_metrics.md/.json')
     add_stream_args(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        _check_crf(args)
+    except ValueError as err:
+        parser.error(str(err))
+    return args
+
+
+def _is_video_file(path: Optional[str]) -> bool:
+    return path is not None and bool(osp.splitext(path)[1])
+
+
+def _check_crf(args: argparse.Namespace) -> None:
+    """An explicit --crf is used or refused, never silently dropped."""
+    if args.crf is None:
+        return
+    named = [(option, path)
+             for option, path in (('--output', args.output),
+                                  ('--save-mask', args.save_mask))
+             if _is_video_file(path)]
+    if not named:
+        raise ValueError(
+            f'--crf {args.crf}: --output {args.output} is a folder of PNG '
+            'frames (lossless); --crf sets the quality of a lossy video '
+            'file (.mp4, or .mkv with --codec libx264/libx265).')
+    for option, path in named:
+        codec = video_codec(path, args.codec)
+        if codec not in ('libx264', 'libx265'):
+            raise ValueError(
+                f'--crf {args.crf} does not apply to {option} {path}: it is '
+                f'written with {codec}, which is lossless (.mkv defaults to '
+                'FFV1); add --codec libx264 or --codec libx265 for a lossy '
+                'file, or drop --crf.')
+
+
+def _output_crf(path: str, args: argparse.Namespace) -> Optional[int]:
+    """--crf for a user-named video file; .mp4 defaults to 18."""
+    if args.crf is not None:
+        return args.crf
+    if path.lower().endswith('.mp4') and video_codec(
+            path, args.codec) in ('libx264', 'libx265'):
+        return 18  # a file that plays everywhere
+    return None
+
+
+def plan_outputs(args: argparse.Namespace) -> Dict[str, str]:
+    """Output name -> path, every path checked before anything runs.
+
+    Refused (:class:`OutputPathError`): an output equal to, inside, or (a
+    folder) holding the input or the reference; two outputs that are one
+    path or one inside the other; an existing output without
+    ``--overwrite``; a folder where a file goes or a file where a folder
+    goes.
+    """
+    inputs = (args.input, args.reference)
+    outputs = {'fused_sharp': args.output}
+    options = {'fused_sharp': '--output'}
+    if args.save_intermediates:
+        check_output_path(
+            args.save_intermediates,
+            inputs,
+            kind='container',
+            name='--save-intermediates')
+        # lossless videos, or frame folders when the output is a folder
+        ext = '.mkv' if _is_video_file(args.output) else ''
+        for name in INTERMEDIATES:
+            outputs[name] = osp.join(args.save_intermediates, name + ext)
+            options[name] = '--save-intermediates'
+    if args.save_mask:
+        outputs['mask'] = args.save_mask
+        options['mask'] = '--save-mask'
+    files = dict(outputs)
+    if args.reference:
+        base = osp.splitext(args.output.rstrip('/'))[0] + '_metrics'
+        for ext in ('.md', '.json'):
+            files['metrics' + ext] = base + ext
+            options['metrics' + ext] = 'metrics file'
+    for name, path in files.items():
+        check_output_path(
+            path,
+            inputs,
+            kind='file' if _is_video_file(path) else 'folder',
+            overwrite=args.overwrite,
+            name=options[name])
+    names = list(files)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            pa, pb = osp.realpath(files[a]), osp.realpath(files[b])
+            if pa == pb or pb.startswith(pa + os.sep) or pa.startswith(
+                    pb + os.sep):
+                raise OutputPathError(
+                    f'{options[b]} {files[b]} and {options[a]} {files[a]} '
+                    'are the same path or one lies inside the other; give '
+                    'each output its own path.')
+    return outputs
 
 
 def _parse_size(size: Optional[str]):
@@ -139,6 +249,7 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
         if path is not None and not osp.exists(path):
             raise FileNotFoundError(f'{path} does not exist.')
     size = _parse_size(args.size)
+    outputs = plan_outputs(args)
     info = probe_video(args.input, size=size, pix_fmt=args.pix_fmt)
     fps = args.fps or info.fps or 25.
     total = info.num_frames
@@ -146,23 +257,13 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
         total = min(total, args.max_frames) if total else args.max_frames
 
     model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options).to(args.device)
+                             args.cfg_options, args.sha256).to(args.device)
     fusion = model.fusion
     amount = fusion.sharpen_amount if fusion.sharpen else 0.
     print(f'{args.config}: unsharp-mask amount {amount:g}' +
           (' (no sharpening: fuse+sharp = fuse)' if amount == 0 else ''))
-    outputs = {'fused_sharp': args.output}
     if args.save_intermediates:
         os.makedirs(args.save_intermediates, exist_ok=True)
-        # lossless videos, or frame folders when the output is a folder
-        ext = '.mkv' if osp.splitext(args.output)[1] else ''
-        for name in INTERMEDIATES:
-            outputs[name] = osp.join(args.save_intermediates, name + ext)
-    if args.save_mask:
-        outputs['mask'] = args.save_mask
-    crf = args.crf
-    if crf is None and args.output.lower().endswith('.mp4'):
-        crf = 18  # a file that plays everywhere
 
     frames = read_frames(
         args.input, size=size, pix_fmt=args.pix_fmt,
@@ -187,7 +288,9 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
                     path,
                     fps=fps,
                     codec=args.codec,
-                    crf=crf if path.lower().endswith('.mp4') else None))
+                    crf=(_output_crf(path, args)
+                         if name in ('fused_sharp', 'mask') else None),
+                    overwrite=args.overwrite))
             for name, path in outputs.items()
         }
         bar = tqdm(results, total=total, unit='frame', desc='ASTF')
@@ -214,10 +317,14 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
 
 def main() -> None:
     args = parse_args()
-    outputs = enhance_video(args)
+    try:
+        outputs = enhance_video(args)
+    except OutputPathError as err:
+        sys.exit(f'error: {err}')
     for name, path in outputs.items():
         print(f'{name}: {path}')
 
 
 if __name__ == '__main__':
+    exit_on_sigterm()  # like Ctrl-C: temporaries removed
     main()

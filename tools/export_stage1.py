@@ -11,11 +11,18 @@ exported with the same checkpoint (sha256 recorded per video in
 ``{data_root}/{out_folder}/export_manifest.json``) are skipped, so an
 interrupted run resumes where it stopped and a new checkpoint rewrites
 everything.
+
+The output folder is never a dataset source: ``--out-folder`` equal to,
+inside, or holding the LQ folder, any ``data_prefix`` folder of the
+config's datasets (``lq``, ``gt``, ...) or an annotation file is refused.
+SIGTERM is handled like Ctrl-C (the video being written is discarded, exit
+code 143); the temporaries of a killed run are removed by the next run.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import sys
 from typing import List
 
 import torch
@@ -25,7 +32,8 @@ from tqdm import tqdm
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import add_device_arg, add_stream_args, stream_enhance
 from astf_mm.datasets import videos_from_ann
-from astf_mm.io import (list_frame_files, read_frames, temp_sibling,
+from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
+                        exit_on_sigterm, list_frame_files, read_frames,
                         write_png_folder)
 from astf_mm.models.astf_model import build_generator_from_spec, sha256_of
 
@@ -51,6 +59,27 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def dataset_sources(cfg: Config, data_root: str, lq_folder: str,
+                    ann_files: List[str]) -> List[str]:
+    """The dataset's own files and folders, which no output may touch.
+
+    ``{data_root}/{lq_folder}``, every ``data_prefix`` folder of the
+    config's train/val/test datasets whose ``data_root`` is ``data_root``
+    (``lq``, ``gt``, ...), and the annotation files.
+    """
+    sources = [osp.join(data_root, lq_folder)]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg.get(loader, {}).get('dataset', {})
+        root = dataset.get('data_root', data_root)
+        if osp.abspath(root) != osp.abspath(data_root):
+            continue
+        for prefix in (dataset.get('data_prefix') or {}).values():
+            if prefix:
+                sources.append(osp.join(data_root, prefix))
+    sources += [osp.join(data_root, ann) for ann in ann_files]
+    return list(dict.fromkeys(sources))
+
+
 def export(config: str,
            checkpoint: str,
            data_root: str = None,
@@ -67,6 +96,13 @@ def export(config: str,
         cfg.train_dataloader.dataset.ann_file,
         cfg.val_dataloader.dataset.ann_file
     ]
+    # refused before the network is built: never write into a source
+    sources = dataset_sources(cfg, data_root, lq_folder, ann_files)
+    check_output_path(
+        osp.join(data_root, out_folder),
+        sources,
+        kind='container',
+        name='--out-folder')
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = build_generator_from_spec(
         dict(config=config, checkpoint=checkpoint),
@@ -87,6 +123,9 @@ def export(config: str,
     for video in tqdm(videos, desc='videos', unit='video'):
         src = osp.join(data_root, lq_folder, video)
         dst = osp.join(data_root, out_folder, video)
+        # a video name such as '../gt/x' must not lead into a source
+        check_output_path(
+            dst, sources, kind='folder', overwrite=True, name='--out-folder')
         num_frames = len(list_frame_files(src))
         if (manifest.get(video) == checkpoint_sha and osp.isdir(dst)
                 and len(list_frame_files(dst)) == num_frames):
@@ -103,23 +142,25 @@ def export(config: str,
                          overwrite=True)
         written.append(video)
         manifest[video] = checkpoint_sha
-        tmp = temp_sibling(manifest_path)
-        with open(tmp, 'w') as f:
-            json.dump(manifest, f, indent=2, sort_keys=True)
-        os.replace(tmp, manifest_path)
+        atomic_write_text(manifest_path,
+                          json.dumps(manifest, indent=2, sort_keys=True))
     return written
 
 
 def main() -> None:
     args = parse_args()
-    written = export(args.config, args.checkpoint, args.data_root,
-                     args.lq_folder, args.out_folder, args.ann_files,
-                     args.max_seq_len, args.overlap, args.device)
+    try:
+        written = export(args.config, args.checkpoint, args.data_root,
+                         args.lq_folder, args.out_folder, args.ann_files,
+                         args.max_seq_len, args.overlap, args.device)
+    except OutputPathError as err:
+        sys.exit(f'error: {err}')
     print(f'Wrote {len(written)} videos'
           f' ({", ".join(written) if written else "all were done"}).',
           flush=True)
 
 
 if __name__ == '__main__':
+    exit_on_sigterm()  # like Ctrl-C: temporaries removed
     os.environ.setdefault('PYTHONUNBUFFERED', '1')
     main()

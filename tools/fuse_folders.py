@@ -5,13 +5,20 @@ frames as PNG. Frames are streamed with a window of
 ``2 * temporal_radius + 1`` frames, so memory does not grow with the
 video's length. The computation is :class:`astf_mm.models.ASTFFusion`'s,
 frame for frame.
+
+Each output folder is written under a temporary name and renamed when its
+video is complete, so a kill or an error never leaves a partial folder that
+looks complete; the temporaries of a killed run are removed by the next
+run, and SIGTERM is handled like Ctrl-C (exit code 143). An existing
+non-empty output folder is refused unless ``--overwrite`` (which replaces
+only the frames written), and so is an output inside or holding an input.
 """
 import argparse
 import os
 import re
 import sys
-import tempfile
 from collections import deque
+from contextlib import ExitStack
 from typing import Dict, List, Optional, Tuple
 
 import cv2
@@ -19,6 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from astf_mm.io import atomic_folder, check_output_path, exit_on_sigterm
 from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, fuse,
                                    normalise_variance, unsharp_mask,
                                    variance_map)
@@ -123,21 +131,13 @@ def read_frame(path: str) -> Tuple[torch.Tensor, np.dtype]:
 
 
 def write_png(path: str, img: np.ndarray) -> None:
-    """Write ``img`` (h, w) or BGR (h, w, 3) atomically."""
-    folder = os.path.dirname(path)
+    """Write ``img`` (h, w) or BGR (h, w, 3) as PNG (into a temporary
+    folder: the folder, not the file, is renamed when complete)."""
     ok, data = cv2.imencode('.png', img)
     if not ok:
         raise RuntimeError(f'PNG encoding failed for {path}.')
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with open(path, 'wb') as f:
+        f.write(data.tobytes())
 
 
 def _to_image(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
@@ -169,7 +169,8 @@ def fuse_folders(enhancenet1: str,
                  sharpen_amount: float = DEFAULT_SHARPEN_AMOUNT,
                  save_mask: bool = False,
                  device: str = 'cpu',
-                 progress: bool = True) -> Dict[str, int]:
+                 progress: bool = True,
+                 overwrite: bool = False) -> Dict[str, int]:
     """Fuse every video of two folders of refiner outputs.
 
     See ``LAYOUT`` (``--help``) for the folder layouts.
@@ -186,6 +187,8 @@ def fuse_folders(enhancenet1: str,
         save_mask (bool): Also write the masks. Default: False.
         device (str): Torch device for the computation. Default: 'cpu'.
         progress (bool): Show a progress bar. Default: True.
+        overwrite (bool): Write into existing non-empty output folders,
+            replacing only the frames written. Default: False.
 
     Returns:
         Dict[str, int]: Frames written per video (``''`` for one video).
@@ -198,31 +201,46 @@ def fuse_folders(enhancenet1: str,
     match_videos(videos1, videos2, enhancenet1, enhancenet2)
     kinds = ['fused'] + (['fused_sharp'] if sharpen else []) + (
         ['mask'] if save_mask else [])
+    # every output folder is checked before anything is written
+    for video in videos2:
+        for kind in kinds:
+            check_output_path(
+                os.path.join(out, kind, video),
+                (enhancenet1, enhancenet2),
+                kind='folder',
+                overwrite=overwrite,
+                name='--out')
     total = sum(len(names) for names in videos2.values())
     written = {}
     with tqdm(total=total, unit='frame', disable=not progress) as bar:
         for video, names in videos2.items():
             bar.set_description(video or os.path.basename(enhancenet2))
-            dirs = {k: os.path.join(out, k, video) for k in kinds}
-            for d in dirs.values():
-                os.makedirs(d, exist_ok=True)
             frames = (_load_pair(enhancenet1, enhancenet2, video, name,
                                  radius, device) for name in names)
-            written[video] = 0
-            for frame, mask in _sliding_masks(frames, temporal_radius):
-                results = {'fused': fuse(frame.i1, frame.i2, mask)}
-                if sharpen:
-                    results['fused_sharp'] = unsharp_mask(
-                        results['fused'], amount=sharpen_amount)
-                if save_mask:
-                    results['mask'] = mask
-                for kind, value in results.items():
-                    dtype = np.uint8 if kind == 'mask' else frame.dtype
-                    write_png(
-                        os.path.join(dirs[kind], frame.name),
-                        _to_image(value[0, 0], dtype))
-                written[video] += 1
-                bar.update()
+            with ExitStack() as stack:
+                # temporary folders, renamed when the video is complete
+                dirs = {
+                    k: stack.enter_context(
+                        atomic_folder(os.path.join(out, k, video),
+                                      overwrite))
+                    for k in kinds
+                }
+                count = 0
+                for frame, mask in _sliding_masks(frames, temporal_radius):
+                    results = {'fused': fuse(frame.i1, frame.i2, mask)}
+                    if sharpen:
+                        results['fused_sharp'] = unsharp_mask(
+                            results['fused'], amount=sharpen_amount)
+                    if save_mask:
+                        results['mask'] = mask
+                    for kind, value in results.items():
+                        dtype = np.uint8 if kind == 'mask' else frame.dtype
+                        write_png(
+                            os.path.join(dirs[kind], frame.name),
+                            _to_image(value[0, 0], dtype))
+                    count += 1
+                    bar.update()
+            written[video] = count
     return written
 
 
@@ -328,6 +346,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--save-mask', action='store_true', help='also write the masks')
     parser.add_argument(
         '--device', default='cpu', help='torch device (default: cpu)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into existing non-empty output folders (only the '
+        'frames written are replaced; nothing is deleted)')
     return parser.parse_args(argv)
 
 
@@ -343,7 +366,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             sharpen=not args.no_sharpen,
             sharpen_amount=args.sharpen_amount,
             save_mask=args.save_mask,
-            device=args.device)
+            device=args.device,
+            overwrite=args.overwrite)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f'error: {err}')
     print(f'wrote {sum(written.values())} frames of {len(written)} '
@@ -351,4 +375,5 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
+    exit_on_sigterm()  # like Ctrl-C: temporaries removed
     main()

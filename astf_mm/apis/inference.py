@@ -5,6 +5,7 @@ frames are read lazily, processed ``max_seq_len`` at a time with
 ``overlap`` context frames on each side, and yielded one by one.
 """
 import argparse
+import re
 from collections import deque
 from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
 
@@ -32,10 +33,19 @@ def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
         help='override config settings, key=value')
 
 
+def _sha256_arg(text: str) -> str:
+    if not re.fullmatch(r'[0-9a-fA-F]{64}', text):
+        raise argparse.ArgumentTypeError(
+            f'a sha256 is 64 hex digits, got "{text}" ({len(text)} '
+            'characters)')
+    return text.lower()
+
+
 def add_astf_model_args(parser: argparse.ArgumentParser) -> None:
     """Add what :meth:`ASTF.from_config` takes besides the config.
 
-    ``--checkpoints STAGE1 ENHANCENET1 ENHANCENET2``, ``--cfg-options`` and
+    ``--checkpoints STAGE1 ENHANCENET1 ENHANCENET2``, ``--sha256 S1 E1 E2``
+    (pins of those files, checked before loading), ``--cfg-options`` and
     ``--device``, shared by the tools that run the end-to-end model.
     """
     parser.add_argument(
@@ -43,24 +53,49 @@ def add_astf_model_args(parser: argparse.ArgumentParser) -> None:
         nargs=3,
         metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'),
         help='checkpoints of the three networks (default: the config\'s)')
+    parser.add_argument(
+        '--sha256',
+        nargs=3,
+        type=_sha256_arg,
+        metavar=('S1', 'E1', 'E2'),
+        help='refuse to run unless the three checkpoints have these sha256 '
+        'digests (each run logs the digest of every checkpoint it loads)')
     add_cfg_options_arg(parser)
     add_device_arg(parser)
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type: an integer >= 1 (chunks need a frame and context)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'must be an integer >= 1, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'must be >= 1, got {value} (chunks keep at least one frame and '
+            'see at least one context frame per side)')
+    return value
 
 
 def add_stream_args(parser: argparse.ArgumentParser) -> None:
     """Add the options of :func:`stream_enhance` to a tool's parser.
 
-    ``--max-seq-len`` and ``--overlap``, shared by the tools that run
-    networks over whole videos (they add ``--device`` themselves, e.g.
-    with :func:`add_astf_model_args`).
+    ``--max-seq-len`` and ``--overlap`` (both at least 1, as
+    :func:`chunk_windows` needs), shared by the tools that run networks
+    over whole videos (they add ``--device`` themselves, e.g. with
+    :func:`add_astf_model_args`).
     """
     parser.add_argument(
         '--max-seq-len',
-        type=int,
+        type=_at_least_one,
         default=30,
         help='frames per chunk: bounds memory')
     parser.add_argument(
-        '--overlap', type=int, default=2, help='context frames per side')
+        '--overlap',
+        type=_at_least_one,
+        default=2,
+        help='context frames per side (>= 1)')
 
 
 def chunk_windows(num_frames: int,

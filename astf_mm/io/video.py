@@ -12,12 +12,18 @@ Errors name the file: a corrupt or truncated input raises
 :class:`VideoReadError` instead of quietly yielding fewer frames, and the
 writers leave nothing that looks complete when they fail.
 """
+import contextlib
+import errno
 import functools
+import json
 import os
 import os.path as osp
 import re
 import shutil
+import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import warnings
@@ -607,19 +613,362 @@ def atomic_write_text(path: PathLike, text: str) -> None:
         raise
 
 
+# ---------------------------------------------------------------------------
+# output safety: refused paths, marked temporaries, commits that never
+# delete what the writer did not write
+
+# Every temporary output folder of this package holds this marker file (its
+# writer's host and pid, as JSON). A later run removes a leftover temporary
+# only when it carries the marker and its writer is gone; a look-alike
+# without the marker is never touched.
+PARTIAL_MARKER = '.astf_mm-partial'
+
+OUTPUT_KINDS = ('file', 'folder', 'container')
+
+
+class OutputPathError(ValueError):
+    """An output path is refused: it is (or holds, or lies inside) an input,
+    it exists, or it is of the wrong kind (a folder where a file goes)."""
+
+
+def _is_within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (real paths)."""
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_path(path: PathLike,
+                      inputs: Iterable[Optional[PathLike]] = (),
+                      kind: str = 'file',
+                      overwrite: bool = False,
+                      name: str = 'output') -> str:
+    """Refuse an output path that could destroy data the caller did not
+    write.
+
+    Refused whatever ``overwrite``: a path equal to or inside one of
+    ``inputs``; a folder output that holds an input; an existing folder
+    where a file goes, or an existing file where a folder goes. Refused
+    unless ``overwrite``: an existing file (``kind='file'``) or a non-empty
+    frame folder (``kind='folder'``; the writer then replaces only the
+    files it writes). A ``'container'`` (a folder holding outputs that are
+    checked one by one) may exist.
+
+    Args:
+        path (str | PathLike): The output.
+        inputs (Iterable[str | PathLike | None]): Input files/folders and
+            dataset sources; None entries are skipped. Default: ().
+        kind (str): ``'file'``, ``'folder'`` or ``'container'``.
+            Default: 'file'.
+        overwrite (bool): Allow an existing file / non-empty folder.
+            Default: False.
+        name (str): How the message names the output (an option such as
+            ``'--output'``). Default: 'output'.
+
+    Returns:
+        str: The absolute output path.
+
+    Raises:
+        OutputPathError: Naming the path and what is wrong with it.
+    """
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f'kind must be one of {OUTPUT_KINDS}, got {kind!r}.')
+    raw = os.fspath(path)
+    if not raw.strip():
+        raise OutputPathError(f'{name}: the path is empty.')
+    final = osp.abspath(raw)
+    label = f'{name} {raw}'
+    for src in inputs:
+        if src is None:
+            continue
+        src = os.fspath(src)
+        if _is_within(final, src):
+            raise OutputPathError(
+                f'{label}: is the input {src} or lies inside it; refusing '
+                'to write into an input. Choose an output elsewhere.')
+        if kind != 'file' and _is_within(src, final):
+            raise OutputPathError(
+                f'{label}: holds the input {src}; refusing to write outputs '
+                'into a folder that holds an input. Choose a new folder.')
+    if not osp.lexists(final):
+        return final
+    if kind == 'file':
+        if osp.isdir(final):
+            raise OutputPathError(
+                f'{label}: is a folder; a file output never replaces a '
+                'folder. Give a file name (with an extension).')
+        if not overwrite:
+            raise OutputPathError(
+                f'{label}: exists; refusing to replace it (pass --overwrite, '
+                'or overwrite=True, to replace this file).')
+    elif not osp.isdir(final):
+        raise OutputPathError(
+            f'{label}: exists and is not a folder; refusing to replace it.')
+    elif kind == 'folder' and not overwrite and os.listdir(final):
+        raise OutputPathError(
+            f'{label}: is a folder that is not empty; refusing to write into '
+            'it (pass --overwrite, or overwrite=True, to write into it: only '
+            'the files written now are replaced, nothing is deleted).')
+    return final
+
+
+def _partial_owner(tmp: str, final: str) -> Optional[Tuple[str, int]]:
+    """``(host, pid)`` from the marker of a temporary folder of ``final``,
+    None when it has no valid marker (not one of ours)."""
+    marker = osp.join(tmp, PARTIAL_MARKER)
+    if osp.islink(tmp) or not osp.isdir(tmp) or not osp.isfile(marker):
+        return None
+    try:
+        with open(marker) as f:
+            data = json.load(f)
+        owner = str(data['host']), int(data['pid'])
+        target = str(data['target'])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return owner if target == final else None
+
+
+def _process_gone(host: str, pid: int) -> bool:
+    if host != socket.gethostname() or pid == os.getpid():
+        return False  # another machine's process cannot be checked
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
+
+
+def remove_stale_temps(path: PathLike) -> List[str]:
+    """Remove the temporaries of ``path`` left by a killed writer.
+
+    A sibling ``.NAME.tmp-*`` folder is removed only when it holds the
+    :data:`PARTIAL_MARKER` of this package naming ``path``, written on this
+    host by a process that no longer exists. Each removal is reported on
+    stderr.
+
+    Args:
+        path (str | PathLike): The final output path.
+
+    Returns:
+        list[str]: The removed folders.
+    """
+    final = osp.abspath(os.fspath(path))
+    parent, name = osp.split(final)
+    if not osp.isdir(parent):
+        return []
+    removed = []
+    for entry in sorted(os.listdir(parent)):
+        if not entry.startswith(f'.{name}.tmp-'):
+            continue
+        tmp = osp.join(parent, entry)
+        owner = _partial_owner(tmp, final)
+        if owner is None or not _process_gone(*owner):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(
+            f'Removed {tmp}: a partial output of {final} left by process '
+            f'{owner[1]} on {owner[0]}, which has ended.',
+            file=sys.stderr,
+            flush=True)
+        removed.append(tmp)
+    return removed
+
+
+def make_temp_dir(path: PathLike) -> str:
+    """Create the marked temporary folder of an output, beside it.
+
+    Stale temporaries of ``path`` are removed first
+    (:func:`remove_stale_temps`). The folder is ``.NAME.tmp-XXXX`` with
+    the permissions of a normal new folder (umask, not ``mkdtemp``'s 0700)
+    and holds :data:`PARTIAL_MARKER`.
+
+    Args:
+        path (str | PathLike): The final output path; its parent is
+            created.
+
+    Returns:
+        str: The temporary folder.
+    """
+    final = osp.abspath(os.fspath(path))
+    parent, name = osp.split(final)
+    os.makedirs(parent, exist_ok=True)
+    remove_stale_temps(final)
+    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        with open(osp.join(tmp, PARTIAL_MARKER), 'w') as f:
+            json.dump(
+                dict(host=socket.gethostname(), pid=os.getpid(),
+                     target=final), f)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _appeared(final: str) -> OutputPathError:
+    return OutputPathError(
+        f'{final}: appeared while this output was being written (another '
+        'writer finished first); refusing to replace it. This output was '
+        'discarded.')
+
+
+def _merge_dir(tmp: str, final: str) -> None:
+    """Move the files of ``tmp`` into the folder ``final``, replacing only
+    files of the same names; nothing else in ``final`` is touched."""
+    if not osp.isdir(final):
+        raise OutputPathError(f'{final}: is not a folder; refusing to '
+                              'replace it.')
+    names = sorted(os.listdir(tmp))
+    for name in names:
+        dst = osp.join(final, name)
+        if osp.isdir(dst) and not osp.islink(dst):
+            raise OutputPathError(f'{dst}: is a folder; refusing to replace '
+                                  'it with a file.')
+    for name in names:
+        os.replace(osp.join(tmp, name), osp.join(final, name))
+    os.rmdir(tmp)
+
+
+def commit_temp_dir(tmp: str, path: PathLike, overwrite: bool = False) -> None:
+    """Move a finished temporary folder (:func:`make_temp_dir`) to ``path``.
+
+    When ``path`` does not exist the folder is renamed (atomic); when it is
+    an existing folder (empty, or any with ``overwrite``) the files are
+    moved into it, replacing only files of the same names. If ``path``
+    appears while the output is written (two writers of one path), the
+    first rename wins: the second writer merges into it with
+    ``overwrite``, and raises :class:`OutputPathError` without it. On any
+    error the temporary folder is removed.
+
+    Args:
+        tmp (str): The temporary folder.
+        path (str | PathLike): The final folder.
+        overwrite (bool): Write into a non-empty folder. Default: False.
+    """
+    final = osp.abspath(os.fspath(path))
+    try:
+        os.remove(osp.join(tmp, PARTIAL_MARKER))
+        if not osp.lexists(final):
+            try:
+                os.rename(tmp, final)
+                return
+            except OSError as err:
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY,
+                                     errno.ENOTDIR, errno.EISDIR):
+                    raise
+                if not overwrite:
+                    raise _appeared(final) from None
+        elif not overwrite and osp.isdir(final) and os.listdir(final):
+            raise _appeared(final)
+        _merge_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _commit_file(tmp: str, final: str, overwrite: bool) -> None:
+    """Move a finished temporary file to ``final``; never onto a folder,
+    and onto an existing file only with ``overwrite``."""
+    if osp.isdir(final):
+        raise OutputPathError(f'{final}: is a folder; a file output never '
+                              'replaces a folder.')
+    if overwrite:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)  # fails if final exists: no replacement
+    except FileExistsError:
+        raise _appeared(final) from None
+    except OSError:  # no hard links on this file system
+        if osp.lexists(final):
+            raise _appeared(final) from None
+        os.replace(tmp, final)
+    else:
+        os.remove(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: PathLike, overwrite: bool = False) -> Iterator[str]:
+    """Write a folder under a temporary name, renamed when complete.
+
+    Yields the marked temporary folder (:func:`make_temp_dir`); when the
+    block ends without an exception it becomes ``path``
+    (:func:`commit_temp_dir`), else it is removed. ``path`` is checked
+    first (:func:`check_output_path` with ``kind='folder'``).
+
+    Args:
+        path (str | PathLike): The final folder.
+        overwrite (bool): Write into a non-empty folder (replacing only the
+            files written). Default: False.
+
+    Yields:
+        str: The temporary folder to write into.
+    """
+    check_output_path(path, kind='folder', overwrite=overwrite)
+    tmp = make_temp_dir(path)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    commit_temp_dir(tmp, path, overwrite)
+
+
+def exit_on_sigterm() -> None:
+    """Handle SIGTERM like Ctrl-C: unwind (writers remove their
+    temporaries) and exit with status 143 (128 + SIGTERM).
+
+    Call it in a tool's ``main()`` (the main thread). A second SIGTERM
+    during the clean-up is ignored so that the clean-up finishes.
+    """
+
+    def handler(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print('Terminated (SIGTERM): removing partial outputs.',
+              file=sys.stderr,
+              flush=True)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 _DEFAULT_CODECS = {'.mkv': 'ffv1', '.mp4': 'libx264', '.mov': 'libx264'}
+
+
+def video_codec(path: PathLike, codec: Optional[str] = None) -> str:
+    """The codec :class:`VideoWriter` uses for ``path``.
+
+    Args:
+        path (str | PathLike): Output file; its extension picks the default
+            (``.mkv``: ffv1, ``.mp4``/``.mov``: libx264).
+        codec (str, optional): An explicit codec, returned as is.
+            Default: None.
+
+    Returns:
+        str: The codec name.
+    """
+    if codec is not None:
+        return codec
+    path = os.fspath(path)
+    ext = osp.splitext(path)[1].lower()
+    if ext not in _DEFAULT_CODECS:
+        raise ValueError(f'{path}: no default codec for "{ext}"; pass codec='
+                         f' or use one of {sorted(_DEFAULT_CODECS)}.')
+    return _DEFAULT_CODECS[ext]
 
 
 def _codec_args(codec: str, crf: Optional[int], lossless: bool,
                 pix_fmt: Optional[str]) -> List[str]:
+    if codec in ('ffv1', 'png') and not lossless:
+        raise ValueError(
+            f'crf={crf} does not apply to {codec}, which is always lossless '
+            '(ffv1 is the default for .mkv); use codec libx264 or libx265 '
+            'for a lossy file, or no crf.')
     if codec == 'ffv1':
-        if not lossless:
-            raise ValueError('ffv1 is always lossless; use libx264/libx265 '
-                             'with crf for a lossy file.')
         return ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', pix_fmt or 'bgr0']
     if codec == 'png':
-        if not lossless:
-            raise ValueError('png is always lossless.')
         return ['-c:v', 'png', '-pix_fmt', pix_fmt or 'rgb24']
     if codec in ('libx264', 'libx265'):
         if lossless:
@@ -643,7 +992,9 @@ class VideoWriter:
     (``.NAME.tmp-XXXX.EXT``, the extension kept so that ffmpeg picks the
     muxer) and renamed to ``path`` only when :meth:`close` succeeds; on an
     exception inside the ``with`` block the temporary file is removed, so a
-    file at ``path`` is always complete.
+    file at ``path`` is always complete. The temporary file lives in a
+    marked temporary folder (:func:`make_temp_dir`), so that a run after a
+    kill removes it. An existing folder at ``path`` is never replaced.
 
     Lossless defaults: ``.mkv`` -> ``ffv1`` in ``bgr0`` (bit-exact RGB);
     ``.mp4`` -> ``libx264 -qp 0`` in ``yuv444p`` (lossless after the RGB to
@@ -661,7 +1012,8 @@ class VideoWriter:
             ``crf is None``. Default: None.
         pix_fmt (str, optional): Stored pixel format; None picks the
             codec's default described above. Default: None.
-        overwrite (bool): Replace an existing ``path``. Default: True.
+        overwrite (bool): Replace an existing file at ``path``.
+            Default: True.
 
     Example:
         >>> with VideoWriter('out.mkv', fps=25) as writer:
@@ -678,36 +1030,36 @@ class VideoWriter:
                  pix_fmt: Optional[str] = None,
                  overwrite: bool = True) -> None:
         self.path = os.fspath(path)
-        ext = osp.splitext(self.path)[1].lower()
-        if codec is None:
-            if ext not in _DEFAULT_CODECS:
-                raise ValueError(f'{self.path}: no default codec for "{ext}"'
-                                 f'; pass codec= or use one of '
-                                 f'{sorted(_DEFAULT_CODECS)}.')
-            codec = _DEFAULT_CODECS[ext]
+        codec = video_codec(self.path, codec)
         if lossless is None:
             lossless = crf is None
         if lossless and crf is not None:
             raise ValueError('crf and lossless=True exclude each other.')
         if not lossless and crf is None:
             raise ValueError('A lossy file needs crf (e.g. 18).')
-        if not overwrite and osp.exists(self.path):
-            raise FileExistsError(f'{self.path} exists (overwrite=False).')
+        try:
+            self.codec_args = _codec_args(codec, crf, lossless, pix_fmt)
+        except ValueError as err:
+            raise ValueError(f'{self.path}: {err}') from None
+        check_output_path(self.path, kind='file', overwrite=overwrite)
         folder = osp.dirname(osp.abspath(self.path))
         if not osp.isdir(folder):
             raise FileNotFoundError(f'Output folder does not exist: {folder}')
         self.fps = fps
         self.codec = codec
-        self.codec_args = _codec_args(codec, crf, lossless, pix_fmt)
+        self.overwrite = overwrite
         self.num_frames = 0
         self._proc: Optional[subprocess.Popen] = None
         self._err: Optional[_StderrReader] = None
+        self._tmp_dir: Optional[str] = None
         self._tmp: Optional[str] = None
         self._shape: Optional[Tuple[int, ...]] = None
 
     def _start(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
-        self._tmp = temp_sibling(self.path)
+        self._tmp_dir = make_temp_dir(self.path)
+        # the final name inside: ffmpeg picks the muxer by extension
+        self._tmp = osp.join(self._tmp_dir, osp.basename(self.path))
         cmd = [
             get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-v', 'error',
             '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', f'{w}x{h}',
@@ -762,8 +1114,10 @@ class VideoWriter:
             self._discard()
             raise VideoWriteError(f'{self.path}: ffmpeg failed (exit code '
                                   f'{rc}):\n{_stderr_tail(self._err.text)}')
-        os.replace(self._tmp, self.path)
-        self._tmp = None
+        try:
+            _commit_file(self._tmp, osp.abspath(self.path), self.overwrite)
+        finally:
+            self._discard()
 
     def abort(self) -> None:
         """Stop ffmpeg and remove the temporary file."""
@@ -773,9 +1127,9 @@ class VideoWriter:
         self._discard()
 
     def _discard(self) -> None:
-        if self._tmp is not None and osp.exists(self._tmp):
-            os.remove(self._tmp)
-        self._tmp = None
+        if self._tmp_dir is not None:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+        self._tmp_dir = self._tmp = None
 
     def __enter__(self) -> 'VideoWriter':
         return self
@@ -817,52 +1171,28 @@ def write_png_folder(frames: Iterable[np.ndarray],
                      overwrite: bool = False) -> int:
     """Write frames as PNG files into a folder, atomically.
 
-    Frames go to ``<out_dir>.tmp-XXXX`` beside the destination, which is
-    renamed to ``out_dir`` once every frame is written; on an error the
-    temporary folder is removed. The default names match mmagic's
-    ``GenerateSegmentIndices`` (``'{:08d}.png'`` from index 0).
+    A :class:`FrameFolderWriter` over ``frames``: they go to a marked
+    temporary folder beside ``out_dir`` that becomes ``out_dir`` once every
+    frame is written; on an error it is removed. The default names match
+    mmagic's ``GenerateSegmentIndices`` (``'{:08d}.png'`` from index 0).
 
     Args:
         frames (Iterable[np.ndarray]): ``(H, W, 3)`` uint8 RGB frames.
         out_dir (str | PathLike): Destination folder.
         filename_tmpl (str): File name template. Default: '{:08d}.png'.
         start_idx (int): Index of the first file. Default: 0.
-        overwrite (bool): Replace an existing ``out_dir``. Default: False.
+        overwrite (bool): Write into an existing non-empty ``out_dir``,
+            replacing only the files of the names written; other files
+            stay. Default: False.
 
     Returns:
         int: The number of frames written.
     """
-    out_dir = osp.abspath(os.fspath(out_dir))
-    if osp.exists(out_dir) and not overwrite:
-        raise FileExistsError(f'{out_dir} exists (overwrite=False).')
-    parent, name = osp.split(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
-    os.chmod(tmp, 0o777 & ~_umask())
-    count = 0
-    try:
-        for i, frame in enumerate(frames):
-            frame = np.asarray(frame)
-            if (frame.dtype != np.uint8 or frame.ndim != 3
-                    or frame.shape[2] != 3):
-                raise ValueError(f'{out_dir}: frame {i} must be (H, W, 3) '
-                                 f'uint8 RGB, got {frame.shape} '
-                                 f'{frame.dtype}.')
-            file = osp.join(tmp, filename_tmpl.format(start_idx + i))
-            if not cv2.imwrite(file, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
-                raise OSError(f'{file}: OpenCV could not write the image.')
-            count += 1
-        if osp.exists(out_dir):
-            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
-            os.replace(out_dir, osp.join(old, name))
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return count
+    with FrameFolderWriter(out_dir, filename_tmpl, overwrite,
+                           start_idx) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return writer.count
 
 
 # ---------------------------------------------------------------------------
@@ -1144,43 +1474,51 @@ def iter_pairs(a: Iterable[np.ndarray], b: Iterable[np.ndarray],
 class FrameFolderWriter:
     """Write RGB frames as numbered PNGs into a folder, atomically.
 
-    Frames go to a temporary sibling folder that is renamed to ``path``
-    by :meth:`close`; :meth:`abort` (or an exception in a ``with`` block)
-    removes it, so a folder at ``path`` is always complete. Same interface
-    as :class:`VideoWriter`.
+    Frames go to a marked temporary sibling folder (:func:`make_temp_dir`)
+    that :meth:`close` renames to ``path`` (:func:`commit_temp_dir`);
+    :meth:`abort` (or an exception in a ``with`` block) removes it, so a
+    folder at ``path`` is always complete. Nothing at ``path`` is ever
+    deleted: an existing non-empty folder is refused unless ``overwrite``,
+    and then only the files of the names written are replaced. Same
+    interface as :class:`VideoWriter`.
 
     Args:
         path (str | PathLike): Output folder.
         filename_tmpl (str): Frame file names. Default: ``'{:08d}.png'``.
-        overwrite (bool): Replace an existing folder. Default: True.
+        overwrite (bool): Write into an existing non-empty folder.
+            Default: False.
+        start_idx (int): Index of the first frame's name. Default: 0.
     """
 
     def __init__(self,
                  path: PathLike,
                  filename_tmpl: str = '{:08d}.png',
-                 overwrite: bool = True) -> None:
-        self.path = os.fspath(path).rstrip('/\\')
-        if not overwrite and osp.exists(self.path):
-            raise FileExistsError(f'{self.path} exists (overwrite=False).')
+                 overwrite: bool = False,
+                 start_idx: int = 0) -> None:
+        self.path = check_output_path(
+            os.fspath(path), kind='folder', overwrite=overwrite)
         self.filename_tmpl = filename_tmpl
-        parent = osp.dirname(osp.abspath(self.path))
-        os.makedirs(parent, exist_ok=True)
-        self.tmp = tempfile.mkdtemp(
-            prefix=f'.{osp.basename(self.path)}.tmp-', dir=parent)
+        self.overwrite = overwrite
+        self.start_idx = start_idx
+        self.tmp = make_temp_dir(self.path)
         self.count = 0
 
     def write(self, frame: np.ndarray) -> None:
         """Write the next HxWx3 uint8 RGB frame."""
-        name = osp.join(self.tmp, self.filename_tmpl.format(self.count))
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f'{self.path}: frame {self.count} must be (H, '
+                             f'W, 3) uint8 RGB, got {frame.shape} '
+                             f'{frame.dtype}.')
+        name = osp.join(self.tmp,
+                        self.filename_tmpl.format(self.start_idx + self.count))
         if not cv2.imwrite(name, np.ascontiguousarray(frame[..., ::-1])):
             raise VideoWriteError(f'Could not write {name}.')
         self.count += 1
 
     def close(self) -> None:
         """Move the finished folder into place."""
-        if osp.isdir(self.path):
-            shutil.rmtree(self.path)
-        os.replace(self.tmp, self.path)
+        commit_temp_dir(self.tmp, self.path, self.overwrite)
 
     def abort(self) -> None:
         """Discard what was written."""
@@ -1199,9 +1537,16 @@ class FrameFolderWriter:
 def open_writer(path: PathLike,
                 fps: float = 25,
                 codec: Optional[str] = None,
-                crf: Optional[int] = None):
+                crf: Optional[int] = None,
+                overwrite: bool = False):
     """A :class:`VideoWriter` for a file name with an extension, else a
-    :class:`FrameFolderWriter` for a folder of PNG frames."""
+    :class:`FrameFolderWriter` for a folder of PNG frames.
+
+    ``overwrite`` is passed to either: a file is replaced, a folder written
+    into (only the frames written are replaced); neither ever replaces a
+    path of the other kind.
+    """
     if osp.splitext(os.fspath(path))[1]:
-        return VideoWriter(path, fps=fps, codec=codec, crf=crf)
-    return FrameFolderWriter(path)
+        return VideoWriter(
+            path, fps=fps, codec=codec, crf=crf, overwrite=overwrite)
+    return FrameFolderWriter(path, overwrite=overwrite)

@@ -2,18 +2,24 @@
 import copy
 import hashlib
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+import re
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from astf_mm.apis.inference import chunk_windows
+from astf_mm.compat import check_checkpoint_file
 from .enhance_net import EnhanceNet
+
+# The three trained networks, in the order of ``--checkpoints``.
+NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
 
 # Every intermediate result, in the order of the paper's Tables 1 and 2.
 ROWS = ('lq', 'stage1', 'enhancenet2', 'enhancenet1', 'fused', 'fused_sharp')
@@ -36,6 +42,42 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
+_SHA256_RE = re.compile(r'[0-9a-fA-F]{64}')
+
+
+def check_sha256(value: Any, where: str) -> Optional[str]:
+    """Validate a pinned sha256: None, or a 64-character hex string.
+
+    ``--cfg-options key=000...`` reads an all-digit value as an integer
+    (quotes are stripped before parsing, so they do not help): such a
+    value, or any other non-string, is refused instead of silently
+    disabling the check.
+
+    Args:
+        value (Any): The pinned digest, as the config holds it.
+        where (str): Where it was set, for the message (e.g.
+            ``'model.stage1.sha256'``).
+
+    Returns:
+        str | None: The digest in lower case, or None when not pinned.
+
+    Raises:
+        ValueError: If ``value`` is not None and not 64 hex digits.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and _SHA256_RE.fullmatch(value):
+        return value.lower()
+    hint = ''
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        hint = (' --cfg-options reads an all-digit value as a number '
+                '(quotes do not help): pin it with --sha256 on the tools '
+                'that take --checkpoints, or write it in the config file as '
+                'a string.')
+    raise ValueError(f'{where} must be a sha256: a string of 64 hex digits; '
+                     f'got {type(value).__name__} {value!r}.{hint}')
+
+
 def build_generator_from_spec(spec: dict,
                               name: str,
                               channels_last: bool = False) -> nn.Module:
@@ -45,8 +87,9 @@ def build_generator_from_spec(spec: dict,
         spec (dict): ``config`` (a training config whose
             ``model.generator`` is used) or ``generator`` (the generator
             config itself); ``checkpoint`` (a Runner checkpoint or a bare
-            state dict; required); optional ``sha256`` checked before
-            loading.
+            state dict; required); optional ``sha256`` (64 hex digits)
+            checked before loading. The file's sha256 is logged and kept
+            as ``checkpoint_sha256`` on the returned network.
         name (str): Name used in error messages.
         channels_last (bool): Store the convolution weights channels-last,
             so that the convolutions run on NHWC features (13-19% faster
@@ -55,6 +98,14 @@ def build_generator_from_spec(spec: dict,
 
     Returns:
         nn.Module: The network in eval mode.
+
+    Raises:
+        FileNotFoundError: If the checkpoint does not exist.
+        IsADirectoryError: If it is a directory.
+        astf_mm.compat.CheckpointError: If it is empty, truncated or
+            corrupt.
+        ValueError: If ``sha256`` is not 64 hex digits.
+        RuntimeError: If it does not match ``sha256`` or the network.
     """
     if 'generator' in spec:
         generator = copy.deepcopy(dict(spec['generator']))
@@ -79,15 +130,21 @@ def build_generator_from_spec(spec: dict,
         raise ValueError(
             f'{name}: no checkpoint given. Train it (see the README) or '
             f'set model.{name}.checkpoint=PATH with --cfg-options.')
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'{name}: checkpoint {checkpoint} does not '
-                                'exist.')
-    expected = spec.get('sha256')
-    if expected and sha256_of(checkpoint) != expected:
+    expected = check_sha256(spec.get('sha256'), f'model.{name}.sha256')
+    try:
+        check_checkpoint_file(checkpoint)
+    except (OSError, RuntimeError) as err:
+        raise type(err)(f'{name}: {err}') from None
+    digest = sha256_of(checkpoint)
+    if expected is not None and digest != expected:
         raise RuntimeError(
-            f'{name}: checkpoint {checkpoint} has sha256 '
-            f'{sha256_of(checkpoint)}, expected {expected}: the file is '
-            'corrupt or not the one this config names.')
+            f'{name}: checkpoint {checkpoint} has sha256 {digest}, expected '
+            f'{expected}: the file is corrupt or not the one pinned '
+            f'(model.{name}.sha256 or --sha256).')
+    print_log(
+        f'{name}: checkpoint {checkpoint} sha256 {digest}'
+        f'{" (matches the pin)" if expected else " (not pinned)"}',
+        logger='current')
     state = _load_checkpoint(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     if any(k.startswith('generator.') for k in state):
@@ -103,6 +160,8 @@ def build_generator_from_spec(spec: dict,
             f'built from {source}: {err}') from None
     if channels_last:
         network = network.to(memory_format=torch.channels_last)
+    # recorded for the tools' logs and manifests
+    network.checkpoint_sha256 = digest
     return network.eval().requires_grad_(False)
 
 
@@ -165,6 +224,10 @@ class ASTF(BaseModel):
         self.enhancenet2 = build_generator_from_spec(enhancenet2,
                                                      'enhancenet2',
                                                      channels_last)
+        self.checkpoint_sha256 = {
+            name: getattr(self, name).checkpoint_sha256
+            for name in NETWORKS
+        }
         self.fusion = MODELS.build(fusion)
         self.max_seq_len = max_seq_len
         self.overlap = overlap
@@ -174,15 +237,21 @@ class ASTF(BaseModel):
     def from_config(cls,
                     config: str,
                     checkpoints: Optional[Sequence[str]] = None,
-                    cfg_options: Optional[dict] = None) -> 'ASTF':
+                    cfg_options: Optional[dict] = None,
+                    sha256: Optional[Sequence[str]] = None) -> 'ASTF':
         """Build the model of an end-to-end config, in eval mode.
 
         Args:
             config (str): End-to-end ASTF config.
             checkpoints (Sequence[str], optional): Checkpoints of stage 1,
-                EnhanceNet1 and EnhanceNet2, replacing the config's.
+                EnhanceNet1 and EnhanceNet2, replacing the config's (and
+                the config file's sha256 pins, which name its own files;
+                pins set in ``cfg_options`` or ``sha256`` still apply).
                 Default: None.
             cfg_options (dict, optional): ``--cfg-options`` overrides.
+                Default: None.
+            sha256 (Sequence[str], optional): sha256 pins of the three
+                checkpoints, in the same order (``--sha256``).
                 Default: None.
 
         Returns:
@@ -194,11 +263,19 @@ class ASTF(BaseModel):
         model_cfg = cfg.model.to_dict()
         model_cfg.pop('type')
         if checkpoints:
-            for name, path in zip(('stage1', 'enhancenet1', 'enhancenet2'),
-                                  checkpoints):
+            for name, path in zip(NETWORKS, checkpoints):
                 model_cfg[name]['checkpoint'] = path
-                # a user's checkpoint is not the one the config's hash names
-                model_cfg[name].pop('sha256', None)
+                # a user's checkpoint is not the one the config file's
+                # hash names; a pin given on the command line still holds
+                if f'model.{name}.sha256' not in (cfg_options or {}):
+                    model_cfg[name].pop('sha256', None)
+        if sha256:
+            if len(sha256) != len(NETWORKS):
+                raise ValueError(f'sha256 needs {len(NETWORKS)} digests '
+                                 f'({", ".join(NETWORKS)}), got '
+                                 f'{len(sha256)}.')
+            for name, digest in zip(NETWORKS, sha256):
+                model_cfg[name]['sha256'] = digest
         return cls(**model_cfg).eval()
 
     def init_weights(self) -> None:

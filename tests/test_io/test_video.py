@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import astf_mm.io.video as video_mod
-from astf_mm.io import (VideoReadError, VideoWriteError, VideoWriter,
-                        encode_hevc_qp, iter_pairs, probe_video,
+from astf_mm.io import (OutputPathError, VideoReadError, VideoWriteError,
+                        VideoWriter, encode_hevc_qp, iter_pairs, probe_video,
                         raw_frame_bytes, read_frames, save_frame_png,
                         transcode_lossless, write_png_folder)
 
@@ -87,6 +87,16 @@ def test_mp4_lossless_default_and_crf(tmp_path):
         VideoWriter(tmp_path / 'x.mp4', crf=18, lossless=True)
     with pytest.raises(ValueError, match='default codec'):
         VideoWriter(tmp_path / 'x.webm')
+    # an explicit crf is refused, never dropped, for the lossless codecs
+    for kwargs in (dict(), dict(codec='ffv1'), dict(codec='png')):
+        with pytest.raises(ValueError,
+                           match=r'x.mkv: crf=23 does not apply to (ffv1|png)'
+                           r', which is always lossless'):
+            VideoWriter(tmp_path / 'x.mkv', crf=23, **kwargs)
+    # and honoured with libx264 in Matroska
+    write_video(tmp_path / 'lossy.mkv', frames, codec='libx264', crf=30)
+    info = probe_video(tmp_path / 'lossy.mkv')
+    assert info.codec == 'h264' and info.pix_fmt == 'yuv420p'
 
 
 def test_writer_leaves_nothing_on_exception(tmp_path):
@@ -127,7 +137,8 @@ def test_write_png_folder_is_atomic(tmp_path):
     ]
     np.testing.assert_array_equal(
         cv2.imread(str(out / '00000001.png'))[..., ::-1], frames[1])
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputPathError, match='frames: is a folder that is '
+                       'not empty; refusing to write into it'):
         write_png_folder(frames, out)
 
     def failing():
@@ -137,10 +148,16 @@ def test_write_png_folder_is_atomic(tmp_path):
     with pytest.raises(RuntimeError, match='decoder died'):
         write_png_folder(failing(), tmp_path / 'other')
     assert sorted(os.listdir(tmp_path)) == ['frames']
-    # overwrite replaces the folder as a whole
-    write_png_folder(frames[:1], out, filename_tmpl='{:03d}.png',
-                     start_idx=1, overwrite=True)
-    assert os.listdir(out) == ['001.png']
+    # overwrite writes into the folder: only the names written are replaced
+    write_png_folder(frames[:1], out, filename_tmpl='{:08d}.png',
+                     start_idx=2, overwrite=True)
+    assert sorted(os.listdir(out)) == [
+        '00000000.png', '00000001.png', '00000002.png'
+    ]
+    np.testing.assert_array_equal(
+        cv2.imread(str(out / '00000002.png'))[..., ::-1], frames[0])
+    np.testing.assert_array_equal(
+        cv2.imread(str(out / '00000001.png'))[..., ::-1], frames[1])
     assert sorted(os.listdir(tmp_path)) == ['frames']
 
 

@@ -1,7 +1,14 @@
-"""ASTF test-time model: shared flows and channels-last change nothing."""
+"""ASTF test-time model: shared flows and channels-last change nothing;
+checkpoint digests are logged, pinned and validated."""
+import argparse
+import zipfile
+
+import pytest
 import torch
 
-from astf_mm.models import ASTF, EnhanceNet
+from astf_mm.apis import add_astf_model_args
+from astf_mm.models import ASTF, EnhanceNet, astf_model
+from astf_mm.models.astf_model import sha256_of
 
 TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
 
@@ -107,3 +114,109 @@ def test_channels_last_changes_only_the_layout(tmp_path):
     b8 = (b['fused_sharp'] * 255).round()
     assert (a8 - b8).abs().max() <= 1
     assert (a8 != b8).float().mean() < 1e-3
+
+
+def pinned_setup(tmp_path):
+    """Three tiny checkpoints, their digests and a config that pins them."""
+    nets = {'stage1': 's1', 'enhancenet1': 'e1', 'enhancenet2': 'e2'}
+    paths = {}
+    for seed, (name, f) in enumerate(nets.items()):
+        paths[name] = str(tmp_path / f'{f}.pth')
+        save_net(paths[name], seed)
+    digests = {name: sha256_of(p) for name, p in paths.items()}
+    specs = {
+        name: dict(generator=TINY, checkpoint=paths[name])
+        for name in nets
+    }
+    config = tmp_path / 'astf_tiny.py'
+    config.write_text('model = dict(type=\'ASTF\', ' + ', '.join(
+        f'{name}=dict(generator={TINY!r}, checkpoint={paths[name]!r}, '
+        f'sha256={digests[name]!r})' for name in nets) + ')\n')
+    return paths, digests, specs, str(config)
+
+
+def flip_byte_in_tensor_data(path: str) -> None:
+    """Flip one bit of the largest stored tensor (a weight, not metadata)."""
+    with zipfile.ZipFile(path) as zf:
+        info = max((i for i in zf.infolist() if '/data/' in i.filename),
+                   key=lambda i: i.file_size)
+        offset = info.header_offset + 30 + len(info.filename.encode()) + len(
+            info.extra)
+    data = bytearray(open(path, 'rb').read())
+    data[offset + info.file_size // 2] ^= 0x01
+    open(path, 'wb').write(bytes(data))
+
+
+def test_checkpoint_digests_are_logged_and_recorded(tmp_path, monkeypatch):
+    paths, digests, specs, _ = pinned_setup(tmp_path)
+    logged = []
+    monkeypatch.setattr(astf_model, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    model = ASTF(**specs)
+    assert model.checkpoint_sha256 == digests
+    assert logged == [
+        f'{name}: checkpoint {paths[name]} sha256 {digests[name]} '
+        '(not pinned)' for name in ('stage1', 'enhancenet1', 'enhancenet2')
+    ]
+
+
+def test_byte_flip_in_tensor_data_is_refused_by_the_pin(tmp_path):
+    paths, digests, specs, config = pinned_setup(tmp_path)
+    flip_byte_in_tensor_data(paths['enhancenet1'])
+    flipped = sha256_of(paths['enhancenet1'])
+    assert flipped != digests['enhancenet1']
+    # without a pin it loads (torch does not notice the flip) ...
+    ASTF(**specs)
+    # ... with a --sha256 pin it is refused, naming the file and both digests
+    pins = [digests[n] for n in ('stage1', 'enhancenet1', 'enhancenet2')]
+    with pytest.raises(RuntimeError) as err:
+        ASTF.from_config(config, checkpoints=list(paths.values()), sha256=pins)
+    assert str(err.value).startswith(
+        f'enhancenet1: checkpoint {paths["enhancenet1"]} has sha256 '
+        f'{flipped}, expected {digests["enhancenet1"]}')
+    # --checkpoints alone drops the config file's pins (they name its files)
+    ASTF.from_config(config, checkpoints=list(paths.values()))
+    # but a pin given with --cfg-options is kept
+    with pytest.raises(RuntimeError, match=flipped):
+        ASTF.from_config(
+            config,
+            checkpoints=list(paths.values()),
+            cfg_options={'model.enhancenet1.sha256': digests['enhancenet1']})
+    # and the config's own pins hold without --checkpoints
+    with pytest.raises(RuntimeError, match=flipped):
+        ASTF.from_config(config)
+
+
+def test_sha256_option_of_the_tools():
+    parser = argparse.ArgumentParser()
+    add_astf_model_args(parser)
+    digest = 'AB' * 32
+    args = parser.parse_args(['--sha256', digest, '0' * 64, 'f' * 64])
+    assert args.sha256 == ['ab' * 32, '0' * 64, 'f' * 64]
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(['--sha256', 'abc', '0' * 64, 'f' * 64])
+    assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize('value, received', [(0, 'int 0'),
+                                             (12345, 'int 12345'),
+                                             ('abc', "str 'abc'"),
+                                             ('', "str ''")])
+def test_invalid_sha256_pins_are_refused(tmp_path, value, received):
+    paths, digests, specs, config = pinned_setup(tmp_path)
+    with pytest.raises(ValueError) as err:
+        ASTF(**dict(specs, stage1=dict(specs['stage1'], sha256=value)))
+    assert str(err.value).startswith(
+        'model.stage1.sha256 must be a sha256: a string of 64 hex digits; '
+        f'got {received}.')
+    if isinstance(value, int):
+        assert 'quotes do not help' in str(err.value)
+    # --cfg-options model.stage1.sha256=000...0 arrives as the integer 0
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(
+        ['--cfg-options', 'model.stage1.sha256=' + '0' * 64]).cfg_options
+    assert options == {'model.stage1.sha256': 0}
+    with pytest.raises(ValueError, match='got int 0'):
+        ASTF.from_config(config, cfg_options=options)

@@ -100,7 +100,7 @@ def sweep(args: argparse.Namespace) -> str:
     data_root = args.data_root or cfg.test_dataloader.dataset.data_root
     videos = videos_from_ann(data_root, [args.ann_file])
     model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options).to(args.device)
+                             args.cfg_options, args.sha256).to(args.device)
     scores = SweepScores(build_lpips('alex').to(args.device))
     for video in tqdm(videos, desc='videos', unit='video'):
         lq = list(
