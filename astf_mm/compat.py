@@ -282,39 +282,6 @@ def _unsafe_global(err: pickle.UnpicklingError) -> bool:
     return 'Weights only load failed' in str(err)
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint file is empty, truncated or corrupt."""
-
-
-def check_checkpoint_file(filename: str) -> None:
-    """Refuse a path that cannot be a checkpoint, naming it and why.
-
-    Args:
-        filename (str): Local checkpoint path.
-
-    Raises:
-        FileNotFoundError: If nothing exists at ``filename``.
-        IsADirectoryError: If it is a directory.
-        CheckpointError: If it is an empty file.
-    """
-    if osp.isdir(filename):
-        raise IsADirectoryError(
-            f'Checkpoint {filename} is a directory, not a checkpoint file: '
-            'give the .pth file inside it.')
-    if not osp.exists(filename):
-        raise FileNotFoundError(f'Checkpoint {filename} does not exist.')
-    if osp.getsize(filename) == 0:
-        raise CheckpointError(
-            f'Checkpoint {filename} is an empty file (0 bytes): it was not '
-            'written completely; save or download it again.')
-
-
-def _unsafe_global(err: pickle.UnpicklingError) -> bool:
-    # torch's weights-only unpickler says so when it refuses something;
-    # other UnpicklingErrors come from bytes that are not a pickle at all.
-    return 'Weights only load failed' in str(err)
-
-
 def safe_torch_load(filename: str, map_location: Any = None) -> Any:
     """``torch.load`` with ``weights_only=True`` and mmengine's globals.
 
