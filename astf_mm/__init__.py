@@ -9,6 +9,6 @@ from .version import __version__
 compat.apply_all()
 
 # Registration into mmagic's registries happens on import.
-from . import datasets, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -6,10 +6,13 @@ custom_imports = dict(imports=['astf_mm'], allow_failed_imports=False)
 default_scope = 'mmagic'
 save_dir = './work_dirs'
 
+# AtomicCheckpointHook: mmengine's CheckpointHook (same options) writing
+# each checkpoint under a temporary name and removing old ones only after
+# the new one is complete, so a kill mid-save never loses the run.
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         interval=5000,
         by_epoch=False,
         max_keep_ckpts=3,
