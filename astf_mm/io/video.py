@@ -15,6 +15,7 @@ writers leave nothing that looks complete when they fail.
 import contextlib
 import errno
 import functools
+import hashlib
 import json
 import os
 import os.path as osp
@@ -28,8 +29,8 @@ import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import (Any, Dict, Iterable, Iterator, List, Optional, Sequence,
-                    Tuple, Union)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple, Union)
 
 import cv2
 import numpy as np
@@ -367,13 +368,206 @@ def _count_frames(exe: str, path: str) -> int:
 
 
 # ---------------------------------------------------------------------------
+# completeness checks
+
+# Raw Annex-B bitstreams: no index, no declared frame count.
+ANNEXB_FORMATS = {
+    '.hevc': 'hevc',
+    '.h265': 'hevc',
+    '.265': 'hevc',
+    '.h264': 'h264',
+    '.264': 'h264'
+}
+
+_DURATION_RE = re.compile(r'(\d+):(\d{2}):(\d{2}(?:\.\d+)?)')
+
+
+def _seconds(text: str) -> Optional[float]:
+    m = _DURATION_RE.search(text)
+    if not m:
+        return None
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+
+
+def declared_frames(path: PathLike) -> Optional[Tuple[int, bool]]:
+    """The number of frames a container says its video stream holds.
+
+    From the stream's ``NUMBER_OF_FRAMES`` tag (mkvmerge writes it:
+    exact), else its ``DURATION`` tag (ffmpeg's Matroska muxer) or the
+    container's duration when the file has a single stream, times the frame
+    rate (approximate).
+
+    Args:
+        path (str | PathLike): A video file.
+
+    Returns:
+        tuple[int, bool] | None: ``(frames, exact)``, or None when the file
+        declares nothing usable (raw bitstreams, variable frame rate
+        without a tag, ...).
+    """
+    path = os.fspath(path)
+    proc = subprocess.run(
+        [get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-i', path],
+        capture_output=True,
+        text=True,
+        errors='replace',
+        check=False)
+    lines = proc.stderr.splitlines()
+    streams = [i for i, ln in enumerate(lines) if 'Stream #' in ln]
+    video = [i for i in streams if _STREAM_RE.search(lines[i])]
+    if not video:
+        return None
+    first = video[0]
+    _, _, _, fps = _parse_stream_line(_STREAM_RE.search(lines[first])['rest'])
+    following = [i for i in streams if i > first]
+    tags = lines[first + 1:following[0] if following else len(lines)]
+    duration = None
+    for ln in tags:
+        key, _, value = ln.strip().partition(':')
+        key = key.strip().upper()
+        if key.startswith('NUMBER_OF_FRAMES') and value.strip().isdigit():
+            return int(value), True
+        if key == 'DURATION':
+            duration = _seconds(value)
+    if duration is None and len(streams) == 1:
+        for ln in lines:
+            if ln.strip().startswith('Duration:'):
+                duration = _seconds(ln.split(',')[0])
+    if duration is None or not fps:
+        return None
+    return int(round(duration * fps)), False
+
+
+def _check_frame_count(path: str, decoded: int) -> None:
+    declared = declared_frames(path)
+    if declared is None:
+        return
+    count, exact = declared
+    # a duration times a frame rate is approximate (rounding, variable
+    # frame rate): 2% and 2 frames of slack
+    missing = count - decoded
+    if (exact and missing) or (not exact and missing > max(2, 0.02 * count)):
+        how = 'declares' if exact else 'declares (duration x frame rate)'
+        raise VideoReadError(
+            f'{path}: decoded {decoded} frames but the file {how} {count}: '
+            'it is truncated or corrupt.')
+
+
+def _annexb_last_frame_md5(path: str, fmt: str, suffix: bytes) -> str:
+    """md5 of the last decoded rgb24 frame of a raw bitstream + suffix."""
+    proc = subprocess.Popen([
+        get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-v', 'quiet', '-f',
+        fmt, '-i', 'pipe:0', '-map', '0:v:0', '-fps_mode', 'passthrough',
+        '-pix_fmt', 'rgb24', '-f', 'framemd5', 'pipe:1'
+    ],
+                            stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+
+    def feed() -> None:
+        try:
+            with open(path, 'rb') as f:
+                for block in iter(lambda: f.read(1 << 20), b''):
+                    proc.stdin.write(block)
+            proc.stdin.write(suffix)
+        except BrokenPipeError:
+            pass
+        finally:
+            proc.stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    out = proc.stdout.read().decode('ascii', 'replace')
+    proc.wait()
+    feeder.join()
+    lines = [ln for ln in out.splitlines() if ln and not ln.startswith('#')]
+    return lines[-1].split(',')[-1].strip() if lines else ''
+
+
+def _check_annexb_tail(path: str, last_frame: np.ndarray) -> None:
+    """Refuse a raw bitstream cut inside its last frame.
+
+    FFmpeg's decoders do not report a slice whose data ends early: the
+    arithmetic decoder reads the zero padding past the end instead. So the
+    stream is decoded once more with junk bytes appended (inside the last
+    NAL unit, as no start code precedes them): a complete slice stops at
+    its end and decodes the same; a cut one reads the junk and changes.
+    """
+    fmt = ANNEXB_FORMATS[osp.splitext(path)[1].lower()]
+    with open(path, 'rb') as f:
+        f.seek(max(osp.getsize(path) - 8, 0))
+        tail = f.read()
+    start = tail.rfind(b'\x00\x00\x01')
+    if start >= 0 and len(tail) - start - 3 < 3:
+        raise VideoReadError(
+            f'{path}: truncated bitstream: it ends inside the header of its '
+            'last NAL unit (the last frame is incomplete).')
+    ours = hashlib.md5(np.ascontiguousarray(last_frame).tobytes()).hexdigest()
+    if _annexb_last_frame_md5(path, fmt, b'\xa5' * 64) != ours:
+        raise VideoReadError(
+            f'{path}: truncated bitstream: its last frame is cut short (its '
+            'decoding depends on bytes past the end of the file), so it '
+            'would come out damaged. Re-copy the file, or cut the stream '
+            'at a frame boundary.')
+
+
+# ---------------------------------------------------------------------------
 # reading
 
 
-def _read_image(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+def _has_alpha(path: str) -> bool:
+    """Whether an image file stores an alpha channel (PNG: from its header;
+    TIFF: by decoding it)."""
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.png':
+        with open(path, 'rb') as f:
+            head = f.read(26)
+        # IHDR colour type 4 (grey + alpha) or 6 (RGBA)
+        return len(head) == 26 and head[25] in (4, 6)
+    if ext in ('.tif', '.tiff'):
+        img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        return img is not None and img.ndim == 3 and img.shape[2] == 4
+    return False
+
+
+def _read_image(path: str, notes: Optional[set] = None) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB.
+
+    16-bit images are scaled to 8 bits as PNG defines their samples (full
+    scale 65535: ``round(v * 255 / 65535)``); an alpha channel is dropped
+    with a warning. A 16-bit image whose values all lie in 1..1023 is
+    most likely 10-bit video stored without scaling (non-conformant: PNG
+    asks for the samples to be scaled to 16 bits, with ``sBIT`` recording
+    the real depth); it is converted as PNG says, which makes it nearly
+    black, and a warning says how to convert it. ``notes`` collects the
+    kinds already warned about, so that a folder warns once per kind.
+    """
+    # IMREAD_COLOR applies EXIF orientation; ANYDEPTH keeps 16 bits.
+    img = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
     if img is None:
         raise VideoReadError(f'{path}: unreadable or corrupt image.')
+    notes = set() if notes is None else notes
+    if img.dtype == np.uint16:
+        peak = int(img.max())
+        if 0 < peak <= 1023 and 'low16' not in notes:
+            notes.add('low16')
+            warnings.warn(
+                f'{path}: 16-bit image whose largest value is {peak} '
+                '(<= 1023): it looks like 10-bit samples stored without '
+                'scaling. It is read as PNG defines 16-bit samples (full '
+                'scale 65535), so it comes out nearly black. Scale the '
+                'samples to 16 bits first (10-bit: multiply by 64, e.g. '
+                'numpy `img << 6`), or store 8-bit frames.')
+        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(
+            np.uint8)
+    elif img.dtype != np.uint8:
+        raise VideoReadError(f'{path}: {img.dtype} images are not supported;'
+                             ' store 8- or 16-bit frames.')
+    if 'alpha' not in notes and _has_alpha(path):
+        notes.add('alpha')
+        warnings.warn(f'{path}: its alpha channel is dropped (frames are '
+                      'read as RGB; transparent pixels keep the colour '
+                      'values they store).')
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
@@ -384,8 +578,9 @@ def _read_folder(path: str, start: int,
         raise VideoReadError(f'{path}: folder has no image frames.')
     stop = len(files) if max_frames is None else start + max_frames
     shape = None
+    notes: set = set()  # warn once per folder about 16-bit/alpha frames
     for file in files[start:stop]:
-        frame = _read_image(file)
+        frame = _read_image(file, notes)
         if shape is None:
             shape = frame.shape
         elif frame.shape != shape:
@@ -430,13 +625,15 @@ def read_frames(path: PathLike,
             a warning (a non-zero ffmpeg exit still raises). Default: True.
 
     Note:
-        Containers (mkv, mp4) know their packet sizes, so a truncated file
-        is always reported. A raw Annex-B bitstream (``.hevc``) has no
-        index: a cut inside a slice is reported only when the missing
-        bytes break the syntax (FFmpeg's HEVC decoder does not check that
-        a slice ended where it should), so a cut inside the last frame can
-        yield a damaged last frame. Prefer containers; compare frame counts
-        when a reference exists (as the data tools do).
+        With ``strict`` and the whole video read (no ``start``,
+        ``max_frames`` or ``fps``), two more checks run when the frames
+        are exhausted: a container that declares its frame count (or a
+        duration and frame rate) must have yielded that many frames; and
+        a raw Annex-B bitstream (``.hevc``, ``.h264``, ...), which has no
+        index, is decoded once more with junk appended to find a last
+        frame cut short (FFmpeg's decoders do not report a slice whose
+        data ends early). Streams carrying decoded-picture hash SEI have
+        every frame verified.
 
     Returns:
         Iterator[np.ndarray]: ``(H, W, 3)`` uint8 RGB frames. Arguments and
@@ -478,8 +675,9 @@ def read_frames(path: PathLike,
     ]
     if strict:
         # Makes the decoders stop on damaged data (e.g. a raw HEVC stream
-        # cut inside its I-frame decodes "successfully" without it).
-        cmd += ['-err_detect', 'explode']
+        # cut inside its I-frame decodes "successfully" without it), and
+        # verify the decoded-picture hashes of streams that carry them.
+        cmd += ['-err_detect', 'explode+crccheck']
     cmd += _input_args(path, size, pix_fmt, None)
     cmd += ['-map', '0:v:0', '-an', '-sn']
     if filters:
@@ -490,15 +688,32 @@ def read_frames(path: PathLike,
         '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24',
         'pipe:1'
     ]
+
+    def check_complete(count: int, last: Optional[np.ndarray]) -> None:
+        if osp.splitext(path)[1].lower() in ANNEXB_FORMATS:
+            if last is not None:
+                _check_annexb_tail(path, last)
+        elif not _is_raw(path):
+            _check_frame_count(path, count)
+
+    whole = strict and not start and max_frames is None and fps is None
     return _iter_ffmpeg(cmd, path, info.width, info.height, max_frames,
-                        strict)
+                        strict, check_complete if whole else None)
 
 
-def _iter_ffmpeg(cmd: List[str], path: str, width: int, height: int,
+def _iter_ffmpeg(cmd: List[str],
+                 path: str,
+                 width: int,
+                 height: int,
                  max_frames: Optional[int],
-                 strict: bool) -> Iterator[np.ndarray]:
+                 strict: bool,
+                 on_end: Optional[Callable[[int, Optional[np.ndarray]],
+                                           None]] = None
+                 ) -> Iterator[np.ndarray]:
     if max_frames == 0:
         return
+    count = 0
+    last = None
     frame_bytes = width * height * 3
     proc = subprocess.Popen(cmd,
                             stdin=subprocess.DEVNULL,
@@ -520,7 +735,9 @@ def _iter_ffmpeg(cmd: List[str], path: str, width: int, height: int,
                     f'{path}: truncated or corrupt video: the last frame '
                     f'is incomplete ({len(buf)} of {frame_bytes} bytes).\n'
                     f'{_stderr_tail(err.text)}')
-            yield np.frombuffer(buf, np.uint8).reshape(height, width, 3)
+            last = np.frombuffer(buf, np.uint8).reshape(height, width, 3)
+            count += 1
+            yield last
         finished = True
     finally:
         if not finished and proc.poll() is None:
@@ -542,6 +759,31 @@ def _iter_ffmpeg(cmd: List[str], path: str, width: int, height: int,
             raise VideoReadError(message + '\nRefusing to return a partial '
                                  'video (strict=False accepts it).')
         warnings.warn(message)
+    if on_end is not None:
+        on_end(count, last)
+
+
+def verify_video(path: PathLike,
+                 size: Optional[Size] = None,
+                 pix_fmt: str = 'yuv420p') -> int:
+    """Decode a whole video with every check of :func:`read_frames`.
+
+    Args:
+        path (str | PathLike): Any input of :func:`read_frames`.
+        size (tuple[int, int], optional): Size of a raw ``.yuv`` file.
+            Default: None.
+        pix_fmt (str): Pixel format of a raw ``.yuv`` file.
+            Default: 'yuv420p'.
+
+    Returns:
+        int: The number of frames.
+
+    Raises:
+        VideoReadError: If the video is corrupt or truncated (decoding
+            errors, fewer frames than declared, a raw bitstream cut inside
+            its last frame); the message names the file.
+    """
+    return sum(1 for _ in read_frames(path, size=size, pix_fmt=pix_fmt))
 
 
 def _read_exact(stream, n: int) -> bytes:

@@ -37,9 +37,11 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from astf_mm.io import (VideoWriter, atomic_write_text, encode_hevc_qp,
-                        iter_pairs, list_frame_files, probe_video, read_frames,
-                        save_frame_png, transcode_lossless)
+from astf_mm.io import (VideoReadError, VideoWriter, atomic_write_text,
+                        encode_hevc_qp, iter_pairs, list_frame_files,
+                        probe_video, read_frames, save_frame_png,
+                        transcode_lossless)
+from astf_mm.io.video import _is_raw, verify_video
 
 MANIFEST = 'manifest.json'
 MANIFEST_FORMAT = 1
@@ -650,7 +652,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             raw_pix_fmt=args.pix_fmt,
             fps=args.fps) for name, path in zip(names, paths)
     ]
-    manifest = build_dataset(jobs, args.out_root, args.qp, args.preset)
+    try:
+        for path in paths:
+            if osp.isfile(path):
+                # ffmpeg exits 0 on a truncated source and the lossless cut
+                # keeps what decoded: decode and check every source first
+                verify_video(
+                    path,
+                    size=args.size if _is_raw(path) else None,
+                    pix_fmt=args.pix_fmt)
+        manifest = build_dataset(jobs, args.out_root, args.qp, args.preset)
+    except (VideoReadError, ValueError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
     print(summary_table(manifest, names))
     print(f'Wrote {args.out_root} ({MANIFEST}, meta_info_train.txt, '
           'meta_info_val.txt)')
