@@ -200,6 +200,64 @@ def patch_deform_conv_with_torchvision() -> bool:
     return True
 
 
+class _MissingOptionalModule(types.ModuleType):
+    """Stand-in for an optional package: importing names from it works,
+    using any of them raises an ImportError that says what to install."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        super().__init__(name)
+        self.__spec__ = importlib.machinery.ModuleSpec(name, None)
+        self.__loader__ = None
+        self._astf_hint = hint
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        message = (f'{self.__name__}.{attr} is needed, but {self.__name__} '
+                   f'is not installed: {self._astf_hint}')
+
+        class _Missing:
+
+            def __init__(self, *args, **kwargs):
+                raise ImportError(message)
+
+            @classmethod
+            def from_pretrained(cls, *args, **kwargs):
+                raise ImportError(message)
+
+        _Missing.__name__ = _Missing.__qualname__ = attr
+        return _Missing
+
+
+def patch_missing_controlnet_aux() -> bool:
+    """Let ``mmagic.apis`` import without ``controlnet_aux``.
+
+    Upstream problem: ``mmagic.apis`` imports every inferencer, and the
+    ControlNet-animation one imports ``controlnet_aux`` at module level,
+    a text-to-image dependency that restoration installs leave out
+    (mmagic is installed with ``--no-deps``). So ``import mmagic.apis``,
+    ``MMagicInferencer`` and ``init_model`` all fail with
+    ``No module named 'controlnet_aux'``. The shim installs a stand-in
+    module: the import succeeds, and only *using* a ``controlnet_aux``
+    class raises, saying what to install. Active only when
+    ``controlnet_aux`` is not installed.
+
+    Returns:
+        bool: Whether the shim was applied.
+    """
+    existing = sys.modules.get('controlnet_aux')
+    if isinstance(existing, _MissingOptionalModule):
+        return True
+    if existing is not None or importlib.util.find_spec(
+            'controlnet_aux') is not None:
+        return False
+    sys.modules['controlnet_aux'] = _MissingOptionalModule(
+        'controlnet_aux',
+        'pip install controlnet-aux (only mmagic\'s ControlNet animation '
+        'inferencer uses it).')
+    return True
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` restricted to what a pickled ``HistoryBuffer`` needs.
 
@@ -371,4 +429,5 @@ def apply_all() -> dict:
     return dict(
         missing_mmcv_ops=patch_missing_mmcv_ops(),
         deform_conv_on_torchvision=patch_deform_conv_with_torchvision(),
+        missing_controlnet_aux=patch_missing_controlnet_aux(),
         mmengine_checkpoint_loading=patch_mmengine_checkpoint_loading())
