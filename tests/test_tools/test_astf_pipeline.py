@@ -3,6 +3,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -12,8 +13,8 @@ import pytest
 import torch
 
 from astf_mm.apis import chunk_windows, stream_enhance
-from astf_mm.io import (encode_hevc_qp, list_frame_files, read_frames,
-                        write_png_folder)
+from astf_mm.io import (encode_hevc_qp, list_frame_files, probe_video,
+                        read_frames, write_png_folder)
 from astf_mm.models import ASTF, EnhanceNet
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
                          make_frames_dataset)
@@ -336,3 +337,287 @@ def test_enhance_video_reference_must_match(tiny_setup, tmp_path):
         assert ref.name in str(info.value)
         assert not out.exists()
         assert not (tmp_path / f'out_{ref.name}_metrics.json').exists()
+
+
+# ------------------------------------------------ outputs never destroy data
+
+
+def snapshot(folder) -> dict:
+    """Relative path -> bytes of every file under ``folder``."""
+    out = {}
+    for d, _, files in os.walk(folder):
+        for f in files:
+            path = osp.join(d, f)
+            with open(path, 'rb') as fh:
+                out[osp.relpath(path, folder)] = fh.read()
+    return out
+
+
+def temporaries(folder) -> list:
+    return [
+        osp.join(d, n) for d, dirs, files in os.walk(folder)
+        for n in dirs + files if '.tmp-' in n
+    ]
+
+
+def enhance_main(argv, monkeypatch):
+    """tools/enhance_video.py's main(): (exit code, message)."""
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    monkeypatch.setattr(sys, 'argv', ['enhance_video.py'] + argv)
+    with pytest.raises(SystemExit) as info:
+        enhance_video.main()
+    code = info.value.code
+    return (code if isinstance(code, int) else 1), str(code)
+
+
+def test_enhance_video_refuses_outputs_that_destroy_data(
+        tiny_setup, tmp_path, monkeypatch, capsys):
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    frames_in = tmp_path / 'frames_in'
+    write_png_folder(list(read_frames(str(clip))), frames_in)
+    existing = tmp_path / 'existing'
+    existing.mkdir()
+    (existing / 'thesis.txt').write_bytes(b'years of work')
+    (tmp_path / 'inter').mkdir()
+    (tmp_path / 'inter' / 'stage1.mkv').write_bytes(b'not mine')
+    before = snapshot(tmp_path)
+    config = ['--config', str(tiny_setup['config'])]
+    cases = [
+        ([str(clip), '--output', str(existing)], f'--output {existing}: is '
+         'a folder that is not empty; refusing to write into it'),
+        ([str(clip), '--output', str(tmp_path / 'o.mkv'), '--save-mask',
+          str(existing)], f'--save-mask {existing}: is a folder that is not '
+         'empty'),
+        ([str(clip), '--output', str(tmp_path / 'o.mkv'),
+          '--save-intermediates', str(tmp_path / 'inter')],
+         f'--save-intermediates {tmp_path / "inter" / "stage1.mkv"}: exists;'
+         ' refusing to replace it'),
+        ([str(clip), '--output', str(tmp_path / 'x.mkv'), '--save-mask',
+          str(existing / 'thesis.txt'), '--overwrite'],
+         f'--save-mask {existing / "thesis.txt"}: exists and is not a '
+         'folder'),
+        # outputs equal to or inside an input, for every output option
+        ([str(clip), '--output', str(clip), '--overwrite'],
+         f'--output {clip}: is the input {clip}'),
+        ([str(frames_in), '--output', str(frames_in), '--overwrite'],
+         f'--output {frames_in}: is the input {frames_in}'),
+        ([str(frames_in), '--output', str(frames_in / 'out.mkv')],
+         f'--output {frames_in / "out.mkv"}: is the input {frames_in} or '
+         'lies inside it'),
+        ([str(clip), '--output', str(tmp_path / 'o.mkv'), '--save-mask',
+          str(clip), '--overwrite'], f'--save-mask {clip}: is the input'),
+        ([str(frames_in), '--output', str(tmp_path / 'o.mkv'),
+          '--save-intermediates', str(frames_in / 'inter')],
+         f'--save-intermediates {frames_in / "inter"}: is the input'),
+        ([str(clip), '--output', str(tmp_path / 'o'), '--reference',
+          str(frames_in), '--save-mask', str(frames_in / 'm'),
+          '--overwrite'], f'--save-mask {frames_in / "m"}: is the input'),
+        ([str(clip), '--output', str(tmp_path / 'o.mkv'), '--save-mask',
+          str(tmp_path / 'o.mkv')], 'are the same path'),
+    ]
+    for argv, message in cases:
+        code, text = enhance_main(argv + config, monkeypatch)
+        assert code == 1, argv
+        assert text.startswith('error: ') and message in text, text
+    assert snapshot(tmp_path) == before
+    assert temporaries(tmp_path) == []
+    # with --overwrite, a video output never replaces a folder
+    (tmp_path / 'dir.mkv').mkdir()
+    (tmp_path / 'dir.mkv' / 'keep').write_bytes(b'k')
+    code, text = enhance_main(
+        [str(clip), '--output', str(tmp_path / 'dir.mkv'), '--overwrite'] +
+        config, monkeypatch)
+    assert code == 1 and f'--output {tmp_path / "dir.mkv"}: is a folder; ' \
+        'a file output never replaces a folder' in text
+    assert (tmp_path / 'dir.mkv' / 'keep').read_bytes() == b'k'
+
+
+def test_enhance_video_output_dot_is_refused(tiny_setup, tmp_path):
+    (tmp_path / 'work.txt').write_bytes(b'tracked file')
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    before = snapshot(tmp_path)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'enhance_video.py'),
+        str(clip), '--output', '.', '--config',
+        str(tiny_setup['config'])
+    ],
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert 'error: --output .: is a folder that is not empty; refusing to ' \
+        'write into it' in proc.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_enhance_video_overwrite_writes_into_a_folder(tiny_setup, tmp_path):
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    out = tmp_path / 'frames'
+    out.mkdir()
+    (out / 'notes.txt').write_bytes(b'mine')
+    (out / '00000003.png').write_bytes(b'stale')
+    (out / '00000042.png').write_bytes(b'not written by this run')
+    proc = run_enhance([
+        str(clip), '--output',
+        str(out), '--config',
+        str(tiny_setup['config']), '--overwrite'
+    ])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(os.listdir(out)) == [f'{i:08d}.png' for i in range(6)
+                                       ] + ['00000042.png', 'notes.txt']
+    assert (out / 'notes.txt').read_bytes() == b'mine'
+    assert (out / '00000042.png').read_bytes() == b'not written by this run'
+    assert cv2.imread(str(out / '00000003.png')).shape == (48, 64, 3)
+    assert temporaries(tmp_path) == []
+
+
+def test_enhance_video_crf_and_overlap_are_used_or_refused(
+        tiny_setup, tmp_path, capsys):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    clip, config = str(tmp_path / 'clip.mkv'), str(tiny_setup['config'])
+    refused = [
+        (['--output', 'o.mkv', '--crf', '23'], '--crf 23 does not apply to '
+         '--output o.mkv: it is written with ffv1, which is lossless'),
+        (['--output', 'o.mkv', '--codec', 'png', '--crf', '23'],
+         'written with png'),
+        (['--output', 'o.mp4', '--save-mask', 'm.mkv', '--crf', '23'],
+         '--crf 23 does not apply to --save-mask m.mkv'),
+        (['--output', 'frames', '--crf', '23'], '--crf 23: --output frames '
+         'is a folder of PNG frames'),
+        (['--output', 'o.mkv', '--overlap', '0'], 'argument --overlap: must '
+         'be >= 1, got 0'),
+        (['--output', 'o.mkv', '--max-seq-len', '0'],
+         'argument --max-seq-len: must be >= 1, got 0'),
+    ]
+    for argv, message in refused:
+        with pytest.raises(SystemExit) as info:
+            enhance_video.parse_args([clip] + argv)
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    # --codec libx264 --crf in Matroska is honoured (lossy, 4:2:0)
+    make_clip(clip)
+    for crf in (10, 45):
+        out = tmp_path / f'crf{crf}.mkv'
+        args = enhance_video.parse_args([
+            clip, '--output',
+            str(out), '--config', config, '--codec', 'libx264', '--crf',
+            str(crf)
+        ])
+        enhance_video.enhance_video(args)
+        info = probe_video(str(out))
+        assert (info.codec, info.pix_fmt) == ('h264', 'yuv420p')
+    # a higher crf gives a smaller file: the value reached the encoder
+    assert (tmp_path / 'crf45.mkv').stat().st_size < (
+        tmp_path / 'crf10.mkv').stat().st_size
+
+
+SIGTERM_WRAPPER = '''
+import runpy
+import sys
+
+import astf_mm.apis.inference as inference
+
+real = inference.frames_to_tensor
+calls = [0]
+
+
+def blocking(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == 2:  # the first chunk is written by now
+        print('ready', flush=True)
+        sys.stdin.readline()  # blocks until the test signals
+    return real(*args, **kwargs)
+
+
+inference.frames_to_tensor = blocking
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
+
+def sigterm_mid_run(tool: str, args: list, cwd) -> subprocess.CompletedProcess:
+    """Run a tool, SIGTERM it while its first chunk's outputs are written."""
+    proc = subprocess.Popen(
+        [sys.executable, '-c', SIGTERM_WRAPPER,
+         osp.join(ROOT, 'tools', tool)] + args,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True)
+    for line in proc.stdout:
+        if line == 'ready\n':
+            break
+    else:
+        raise AssertionError(proc.stderr.read()[-2000:])
+    assert temporaries(cwd), 'no temporary output while writing'
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout,
+                                       stderr)
+
+
+def test_enhance_video_sigterm_leaves_nothing(tiny_setup, tmp_path):
+    clip = tmp_path / 'clip.mkv'
+    make_clip(clip)
+    proc = sigterm_mid_run('enhance_video.py', [
+        str(clip), '--output',
+        str(tmp_path / 'out.mp4'), '--save-mask',
+        str(tmp_path / 'mask'), '--config',
+        str(tiny_setup['config']), '--max-seq-len', '2'
+    ], tmp_path)
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert 'Terminated (SIGTERM): removing partial outputs.' in proc.stderr
+    assert os.listdir(tmp_path) == ['clip.mkv']
+
+
+def test_export_stage1_refuses_dataset_sources(tiny_setup, tmp_path,
+                                               monkeypatch):
+    data_root = make_frames_dataset(tmp_path / 'data', num_frames=3)
+    config = tmp_path / 'tiny_stage1.py'
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_STAGE1)}'\n"
+        'model = dict(generator=dict(mid_channels=8, num_blocks=1))\n')
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import export_stage1
+    before = snapshot(data_root)
+    for folder, problem in (('lq', 'is the input'), ('gt', 'is the input'),
+                            ('lq/a', 'lies inside it'),
+                            ('gt/../gt/b', 'lies inside it'),
+                            ('.', 'holds the input')):
+        monkeypatch.setattr(sys, 'argv', [
+            'export_stage1.py',
+            str(config), tiny_setup['ckpts'][0], '--data-root',
+            str(data_root), '--out-folder', folder
+        ])
+        with pytest.raises(SystemExit) as info:
+            export_stage1.main()
+        text = str(info.value.code)
+        assert text.startswith(f'error: --out-folder '
+                               f'{osp.join(str(data_root), folder)}: '), text
+        assert problem in text and str(data_root) in text
+    assert snapshot(data_root) == before
+
+
+def test_export_stage1_sigterm_leaves_nothing(tiny_setup, tmp_path):
+    data_root = make_frames_dataset(tmp_path / 'data', num_frames=5)
+    config = tmp_path / 'tiny_stage1.py'
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_STAGE1)}'\n"
+        'model = dict(generator=dict(mid_channels=8, num_blocks=1))\n')
+    before = snapshot(data_root)
+    proc = sigterm_mid_run('export_stage1.py', [
+        str(config), tiny_setup['ckpts'][0], '--data-root',
+        str(data_root), '--max-seq-len', '2'
+    ], data_root)
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert temporaries(data_root) == []
+    assert not (data_root / 'stage1' / 'a').exists()
+    assert snapshot(data_root) == before

@@ -1,5 +1,6 @@
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 
@@ -217,3 +218,127 @@ def test_command_line(tmp_path):
     got = np.stack([read_rgb(str(out / 'fused_sharp' / n)) for n in names])
     assert np.array_equal(got, ref['fused_sharp'])
     assert sorted(os.listdir(out / 'mask')) == names
+
+
+def temporaries(folder):
+    return [
+        os.path.join(d, n) for d, dirs, files in os.walk(folder)
+        for n in dirs + files if '.tmp-' in n
+    ]
+
+
+def test_error_mid_run_leaves_no_partial_folder(tmp_path, monkeypatch):
+    d1, d2, out = tmp_path / 'e1', tmp_path / 'e2', tmp_path / 'out'
+    for video in ('a', 'b'):
+        write_clip(str(d1 / video), make_clip(4, seed=1))
+        write_clip(str(d2 / video), make_clip(4, seed=2))
+    real = ff.write_png
+    calls = {'n': 0}
+
+    def failing(path, img):
+        calls['n'] += 1
+        if calls['n'] == 4 * 2 + 3:  # video b, second frame
+            raise OSError('disk full')
+        real(path, img)
+
+    monkeypatch.setattr(ff, 'write_png', failing)
+    with pytest.raises(OSError, match='disk full'):
+        ff.fuse_folders(str(d1), str(d2), str(out), radius=2,
+                        progress=False)
+    # video a was complete and renamed; b has no folder at all
+    for kind in ('fused', 'fused_sharp'):
+        assert sorted(os.listdir(out / kind)) == ['a']
+        assert len(os.listdir(out / kind / 'a')) == 4
+    assert temporaries(tmp_path) == []
+
+
+def test_existing_outputs_and_inputs_are_refused(tmp_path):
+    i1, i2 = make_clip(2, seed=1), make_clip(2, seed=2)
+    names = write_clip(str(tmp_path / 'e1'), i1)
+    write_clip(str(tmp_path / 'e2'), i2)
+    out = tmp_path / 'out'
+    (out / 'fused').mkdir(parents=True)
+    (out / 'fused' / 'mine.txt').write_bytes(b'keep')
+    argv = ['--enhancenet1', str(tmp_path / 'e1'), '--enhancenet2',
+            str(tmp_path / 'e2'), '--out', str(out), '--no-sharpen']
+    with pytest.raises(SystemExit, match=f'error: --out {out / "fused"}: '
+                       'is a folder that is not empty'):
+        ff.main(argv)
+    ff.main(argv + ['--overwrite'])
+    assert sorted(os.listdir(out / 'fused')) == sorted(names + ['mine.txt'])
+    assert (out / 'fused' / 'mine.txt').read_bytes() == b'keep'
+    # an output folder inside an input
+    e1_bytes = {n: (tmp_path / 'e1' / n).read_bytes() for n in names}
+    with pytest.raises(SystemExit, match='is the input .*e1 or lies inside'):
+        ff.main(argv[:5] + [str(tmp_path / 'e1' / 'o'), '--overwrite'])
+    assert {n: (tmp_path / 'e1' / n).read_bytes()
+            for n in names} == e1_bytes
+    assert temporaries(tmp_path) == []
+
+
+FUSE_WRAPPER = '''
+import runpy
+import sys
+
+import cv2
+
+real = cv2.imencode
+calls = [0]
+
+
+def blocking(*args):
+    calls[0] += 1
+    if calls[0] == 2:  # one frame is in the temporary folder
+        print('ready', flush=True)
+        sys.stdin.readline()  # blocks until the test signals
+    return real(*args)
+
+
+cv2.imencode = blocking
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL])
+def test_signal_mid_run(tmp_path, sig):
+    write_clip(str(tmp_path / 'e1'), make_clip(3, seed=1))
+    write_clip(str(tmp_path / 'e2'), make_clip(3, seed=2))
+    out = tmp_path / 'out'
+    argv = [
+        TOOL, '--enhancenet1',
+        str(tmp_path / 'e1'), '--enhancenet2',
+        str(tmp_path / 'e2'), '--out',
+        str(out), '--no-sharpen'
+    ]
+    proc = subprocess.Popen([sys.executable, '-c', FUSE_WRAPPER] + argv,
+                            stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline() == 'ready\n', proc.stderr.read()
+    assert len(temporaries(out)) == 1
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=120)
+    assert not (out / 'fused').exists()  # no folder that looks complete
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, stderr
+        assert temporaries(tmp_path) == []
+        return
+    assert proc.returncode == -signal.SIGKILL
+    stale = temporaries(out)
+    assert len(stale) == 1
+    # a look-alike without the marker is kept
+    lookalike = out / '.fused.tmp-user'
+    lookalike.mkdir()
+    (lookalike / 'x.png').write_bytes(b'user data')
+    rerun = subprocess.run([sys.executable] + argv,
+                           capture_output=True,
+                           text=True,
+                           timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f'Removed {stale[0]}: a partial output of {out / "fused"} left ' \
+        f'by process {proc.pid}' in rerun.stderr
+    assert temporaries(tmp_path) == [str(lookalike)]
+    assert (lookalike / 'x.png').read_bytes() == b'user data'
+    assert len(os.listdir(out / 'fused')) == 3
