@@ -9,6 +9,7 @@ import os
 
 import mmengine
 from mmengine.config import Config
+from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -28,11 +29,16 @@ def parse_args() -> argparse.Namespace:
 
 
 class SaveMetricsHook(Hook):
-    """Dump the test metrics to a JSON file (written atomically)."""
+    """Dump the test metrics to a JSON file (written atomically).
+
+    Every process of a distributed run receives the gathered metrics; the
+    first writes them.
+    """
 
     def __init__(self, out: str) -> None:
         self.out = out
 
+    @master_only
     def after_test_epoch(self, runner, metrics=None) -> None:
         if metrics is None:
             return

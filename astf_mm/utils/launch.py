@@ -8,6 +8,8 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
+from mmengine.registry import MODEL_WRAPPERS
+from torch.nn.parallel import DistributedDataParallel
 
 
 def add_launch_args(parser: argparse.ArgumentParser,
@@ -110,6 +112,17 @@ def setup_cpu_distributed(cfg: Config) -> bool:
         type='MMDistributedDataParallel',
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
-    wrapper['device_ids'] = None
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    # device_ids is DDP's; other wrappers (FrozenModelWrapper) do not take it
+    if _is_ddp_wrapper(wrapper['type']):
+        wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def _is_ddp_wrapper(wrapper_type) -> bool:
+    # the look-up Runner.wrap_model makes
+    if isinstance(wrapper_type, str):
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    return isinstance(wrapper_type, type) and issubclass(
+        wrapper_type, DistributedDataParallel)

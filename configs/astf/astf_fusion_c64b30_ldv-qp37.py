@@ -63,6 +63,10 @@ test_evaluator = dict(
         for metric in row_metrics
     ])
 test_cfg = dict(type='MultiTestLoop')
+# Every network is frozen: with a launcher (tools/dist_test.sh), each
+# process tests its share of the videos without DistributedDataParallel,
+# which refuses a model with nothing to train.
+model_wrapper_cfg = dict(type='FrozenModelWrapper')
 custom_hooks = [dict(type='PerVideoTableHook')]
 
 # test-only: no training or validation loops
