@@ -205,7 +205,7 @@ def fuse_folders(enhancenet1: str,
     for video in videos2:
         for kind in kinds:
             check_output_path(
-                os.path.join(out, kind, video),
+                _out_dir(out, kind, video),
                 (enhancenet1, enhancenet2),
                 kind='folder',
                 overwrite=overwrite,
@@ -221,8 +221,7 @@ def fuse_folders(enhancenet1: str,
                 # temporary folders, renamed when the video is complete
                 dirs = {
                     k: stack.enter_context(
-                        atomic_folder(os.path.join(out, k, video),
-                                      overwrite))
+                        atomic_folder(_out_dir(out, k, video), overwrite))
                     for k in kinds
                 }
                 count = 0
@@ -242,6 +241,11 @@ def fuse_folders(enhancenet1: str,
                     bar.update()
             written[video] = count
     return written
+
+
+def _out_dir(out: str, kind: str, video: str) -> str:
+    """``OUT/KIND/VIDEO``, or ``OUT/KIND`` for a folder of one video."""
+    return os.path.join(out, kind, video) if video else os.path.join(out, kind)
 
 
 def _load_pair(root1: str, root2: str, video: str, name: str, radius: int,
