@@ -14,7 +14,7 @@ def real_weights() -> str:
     Missing weights fail the test when ``CI`` is set, and skip it
     otherwise.
     """
-    from astf_mm import weights
+    from astf_mm.models import perceptual_nets as weights
 
     folder = weights.weights_dir()
     names = [

@@ -11,7 +11,7 @@ frames, read in file-name order, or a video file) or a folder of videos
 (sub-folders of frames and/or video files, matched across arguments by
 name). Several ``--pred`` give several table rows; the ground-truth flows
 and LPIPS distances are computed once per video and shared by the rows.
-Definitions and conventions: :mod:`astf_mm.evaluation.temporal`.
+Definitions and conventions: :mod:`astf_mm.evaluation.temporal_base`.
 
 A table of the means over videos is printed; ``--out`` also keeps the
 per-video values and the settings (written atomically).
@@ -27,8 +27,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from astf_mm.evaluation import temporal
-from astf_mm.io.video import atomic_write_text, list_frame_files, read_frames
+from astf_mm.evaluation import tlp, tof, warping_error
+from astf_mm.evaluation.base import DEFAULT_CACHE
+from astf_mm.evaluation.flow import FARNEBACK_PARAMS
+from astf_mm.evaluation.tlp import LPIPS_NET, default_lpips
+from astf_mm.io import atomic_write_text, list_frame_files, read_frames
 
 METRICS = ('tof', 'tlp', 'warp')
 # flag -> result name, as the registered metrics name their results
@@ -75,7 +78,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--lpips-backbone',
         help='local AlexNet backbone weights for LPIPS (default: '
-        'astf_mm.weights resolution)')
+        'astf_mm.models.perceptual_nets resolution)')
     parser.add_argument(
         '--device', default='cpu', help='device for LPIPS (default: cpu)')
     parser.add_argument('--out', help='JSON file for all results')
@@ -187,14 +190,14 @@ def _metric_fns(args: argparse.Namespace) -> Dict[str, Callable]:
     skip = args.skip_frames
     fns = {
         'tof':
-        lambda out, gt, lq: temporal.tof(out, gt, crop=crop, skip_frames=skip),
+        lambda out, gt, lq: tof(out, gt, crop=crop, skip_frames=skip),
         'warp':
-        lambda out, gt, lq: temporal.warping_error(
+        lambda out, gt, lq: warping_error(
             out, lq if args.flow_source == 'lq' else gt, skip_frames=skip),
     }
     if 'tlp' in args.metrics:
-        net = temporal.default_lpips(args.lpips_backbone, args.device)
-        fns['tlp'] = lambda out, gt, lq: temporal.tlp(
+        net = default_lpips(args.lpips_backbone, args.device)
+        fns['tlp'] = lambda out, gt, lq: tlp(
             out, gt, net, crop=crop, skip_frames=skip)
     return {m: fns[m] for m in args.metrics}
 
@@ -235,7 +238,7 @@ def evaluate(args: argparse.Namespace) -> dict:
                 entry[NAMES[metric]] = None if np.isnan(value) else value
             per_video[row].append(entry)
             progress.update()
-        temporal.DEFAULT_CACHE.clear()  # this video's flows are done
+        DEFAULT_CACHE.clear()  # this video's flows are done
     progress.close()
     rows = []
     for name, path, entries in zip(names, args.pred, per_video):
@@ -252,10 +255,10 @@ def evaluate(args: argparse.Namespace) -> dict:
         flow_source=args.flow_source,
         skip_frames=args.skip_frames,
         tecogan_crop=not args.no_crop,
-        farneback=dict(temporal.FARNEBACK_PARAMS),
-        lpips=temporal.LPIPS_NET if 'tlp' in args.metrics else None,
-        tof_scale=_default(temporal.tof, 'scale'),
-        tlp_scale=_default(temporal.tlp, 'scale'))
+        farneback=dict(FARNEBACK_PARAMS),
+        lpips=LPIPS_NET if 'tlp' in args.metrics else None,
+        tof_scale=_default(tof, 'scale'),
+        tlp_scale=_default(tlp, 'scale'))
     return dict(settings=settings, rows=rows)
 
 

