@@ -1,6 +1,11 @@
 # NTIRE 2021 LDV, track 2 (fixed QP 37), as written by tools/data/prepare_ldv.py:
 #   {data_root}/gt/{video}/{frame:08d}.png, {data_root}/{lq_folder}/{video}/...
 # The paper's split: 190 training videos, validation 001, 021, ..., 181.
+# PairedFramesDataset checks, when the dataset is built, that every video
+# has the same number of LQ and GT frames (and the annotation's count) and
+# names the folders otherwise; LoadImageFromFileChecked names a corrupt
+# frame. Both take the arguments of mmagic's BasicFramesDataset and
+# LoadImageFromFile.
 data_root = 'data/ldv'
 lq_folder = 'lq'
 train_ann_file = 'meta_info_ldv_train.txt'
@@ -10,8 +15,8 @@ num_input_frames = 15
 
 train_pipeline = [
     dict(type='GenerateSegmentIndices', interval_list=[1]),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageFromFileChecked', key='img', channel_order='rgb'),
+    dict(type='LoadImageFromFileChecked', key='gt', channel_order='rgb'),
     dict(type='SetValues', dictionary=dict(scale=1)),
     dict(type='PairedRandomCrop', gt_patch_size=crop_size),
     dict(
@@ -26,8 +31,8 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='GenerateSegmentIndices', interval_list=[1]),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageFromFileChecked', key='img', channel_order='rgb'),
+    dict(type='LoadImageFromFileChecked', key='gt', channel_order='rgb'),
     dict(type='PackInputs')
 ]
 
@@ -37,7 +42,7 @@ train_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type='BasicFramesDataset',
+        type='PairedFramesDataset',
         metainfo=dict(dataset_type='ldv_fixed_qp37', task_name='vqe'),
         data_root=data_root,
         data_prefix=dict(img=lq_folder, gt='gt'),
@@ -51,7 +56,7 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='BasicFramesDataset',
+        type='PairedFramesDataset',
         metainfo=dict(dataset_type='ldv_fixed_qp37', task_name='vqe'),
         data_root=data_root,
         data_prefix=dict(img=lq_folder, gt='gt'),
