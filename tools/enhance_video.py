@@ -175,6 +175,11 @@ def plan_outputs(args: argparse.Namespace) -> Dict[str, str]:
             kind='file' if _is_video_file(path) else 'folder',
             overwrite=args.overwrite,
             name=options[name])
+        if name in outputs and _is_video_file(path):
+            try:
+                video_codec(path, args.codec)
+            except ValueError as err:
+                raise OutputPathError(f'{options[name]} {err}') from None
     names = list(files)
     for i, a in enumerate(names):
         for b in names[i + 1:]:

@@ -64,18 +64,17 @@ def dataset_sources(cfg: Config, data_root: str, lq_folder: str,
     """The dataset's own files and folders, which no output may touch.
 
     ``{data_root}/{lq_folder}``, every ``data_prefix`` folder of the
-    config's train/val/test datasets whose ``data_root`` is ``data_root``
-    (``lq``, ``gt``, ...), and the annotation files.
+    config's train/val/test datasets (``lq``, ``gt``, ...) under
+    ``data_root`` and under the dataset's own root, and the annotation
+    files.
     """
     sources = [osp.join(data_root, lq_folder)]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg.get(loader, {}).get('dataset', {})
-        root = dataset.get('data_root', data_root)
-        if osp.abspath(root) != osp.abspath(data_root):
-            continue
+        roots = {data_root, dataset.get('data_root', data_root)}
         for prefix in (dataset.get('data_prefix') or {}).values():
             if prefix:
-                sources.append(osp.join(data_root, prefix))
+                sources += [osp.join(root, prefix) for root in sorted(roots)]
     sources += [osp.join(data_root, ann) for ann in ann_files]
     return list(dict.fromkeys(sources))
 

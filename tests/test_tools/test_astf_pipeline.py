@@ -396,8 +396,8 @@ def test_enhance_video_refuses_outputs_that_destroy_data(
          ' refusing to replace it'),
         ([str(clip), '--output', str(tmp_path / 'x.mkv'), '--save-mask',
           str(existing / 'thesis.txt'), '--overwrite'],
-         f'--save-mask {existing / "thesis.txt"}: exists and is not a '
-         'folder'),
+         f'--save-mask {existing / "thesis.txt"}: no default codec for '
+         '".txt"'),
         # outputs equal to or inside an input, for every output option
         ([str(clip), '--output', str(clip), '--overwrite'],
          f'--output {clip}: is the input {clip}'),
@@ -435,23 +435,28 @@ def test_enhance_video_refuses_outputs_that_destroy_data(
 
 
 def test_enhance_video_output_dot_is_refused(tiny_setup, tmp_path):
-    (tmp_path / 'work.txt').write_bytes(b'tracked file')
+    work = tmp_path / 'work'  # the user's working tree
+    work.mkdir()
+    (work / 'work.txt').write_bytes(b'tracked file')
     clip = tmp_path / 'clip.mkv'
     make_clip(clip)
     before = snapshot(tmp_path)
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(ROOT, 'tools', 'enhance_video.py'),
-        str(clip), '--output', '.', '--config',
-        str(tiny_setup['config'])
-    ],
-                          cwd=tmp_path,
-                          capture_output=True,
-                          text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    assert 'error: --output .: is a folder that is not empty; refusing to ' \
-        'write into it' in proc.stderr
+    for cwd, problem in ((work, 'is a folder that is not empty; refusing '
+                          'to write into it'),
+                         (tmp_path, f'holds the input {clip}')):
+        proc = subprocess.run([
+            sys.executable,
+            osp.join(ROOT, 'tools', 'enhance_video.py'),
+            str(clip), '--output', '.', '--config',
+            str(tiny_setup['config']), '--overwrite'
+            if cwd == tmp_path else '--max-seq-len=30'
+        ],
+                              cwd=cwd,
+                              capture_output=True,
+                              text=True,
+                              env=dict(os.environ, PYTHONPATH=ROOT))
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        assert f'error: --output .: {problem}' in proc.stderr
     assert snapshot(tmp_path) == before
 
 
