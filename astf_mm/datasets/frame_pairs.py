@@ -1,0 +1,480 @@
+"""Build paired (compressed / clean) frame datasets from videos.
+
+The library behind ``tools/data/compress_videos.py``,
+``tools/data/make_sample_data.py`` and ``tools/data/build_corpus.py``. For
+each :class:`VideoJob`: cut, resize, keep the lossless ``yuv420p`` "raw"
+source, encode it with x265 at a fixed QP (:func:`astf_mm.io.encode_hevc_qp`),
+decode, and write::
+
+    OUT_ROOT/gt/<video>/00000000.png ...   raw source frames (RGB)
+    OUT_ROOT/lq/<video>/00000000.png ...   decoded HEVC frames (RGB)
+    OUT_ROOT/bitstreams/<video>.mkv        the HEVC bitstream
+    OUT_ROOT/meta_info_train.txt           "<video> <num_frames>" per line
+    OUT_ROOT/meta_info_val.txt             (mmagic BasicFramesDataset, case 1)
+    OUT_ROOT/manifest.json                 settings, versions, sha256, PSNR
+
+GT and LQ frames both come from ``yuv420p`` through the same YUV->RGB
+conversion, so the LQ/GT difference is the compression alone. Each video is
+written atomically and recorded in the manifest; a second run skips videos
+already complete with the same settings (resumable).
+"""
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import os.path as osp
+import shutil
+import tempfile
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy as np
+from tqdm import tqdm
+
+from astf_mm.io import (VideoWriter, atomic_write_text, encode_hevc_qp,
+                        iter_pairs, list_frame_files, probe_video, read_frames,
+                        save_frame_png, transcode_lossless)
+
+MANIFEST = 'manifest.json'
+MANIFEST_FORMAT = 1
+FILENAME_TMPL = '{:08d}.png'
+VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.mov', '.avi', '.webm', '.y4m', '.yuv',
+                    '.hevc', '.h265', '.265', '.h264', '.264', '.m4v')
+SPLITS = ('train', 'val')
+
+
+@dataclasses.dataclass
+class VideoJob:
+    """One source video to turn into a GT/LQ pair.
+
+    Attributes:
+        name (str): Output folder name (``gt/<name>``, ``lq/<name>``).
+        source (str): Source video, raw ``.yuv`` file, frame folder, or (with
+            ``frames``) the file the frames are made from (hashed).
+        split (str): ``'train'`` or ``'val'``.
+        start (int): First source frame. Default: 0.
+        max_frames (int, optional): At most this many frames.
+        resize (tuple[int, int], optional): Output ``(width, height)``.
+        raw_size (tuple[int, int], optional): Size of a raw ``.yuv`` source.
+        raw_pix_fmt (str): Pixel format of a raw ``.yuv`` source.
+        fps (float): Frame rate for sources without one. Default: 25.
+        frames (Callable[[], Iterable[np.ndarray]], optional): Makes the
+            source frames (RGB uint8) instead of reading ``source``; used
+            for synthetic clips.
+        description (str): How ``frames`` makes the clip (recorded in the
+            manifest and compared on resume). Default: ''.
+    """
+    name: str
+    source: str
+    split: str = 'train'
+    start: int = 0
+    max_frames: Optional[int] = None
+    resize: Optional[Tuple[int, int]] = None
+    raw_size: Optional[Tuple[int, int]] = None
+    raw_pix_fmt: str = 'yuv420p'
+    fps: float = 25
+    frames: Optional[Callable[[], Iterable[np.ndarray]]] = None
+    description: str = ''
+
+
+# ---------------------------------------------------------------------------
+# small helpers
+
+
+def sha256_path(path: str) -> str:
+    """sha256 of a file, or of a frame folder's files (names and bytes).
+
+    Args:
+        path (str): File or folder.
+
+    Returns:
+        str: Hex digest.
+    """
+    digest = hashlib.sha256()
+    files = list_frame_files(path) if osp.isdir(path) else [path]
+    for file in files:
+        if osp.isdir(path):
+            digest.update(osp.basename(file).encode())
+        with open(file, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two uint8 frames over all pixels and channels.
+
+    Args:
+        a (np.ndarray): First frame.
+        b (np.ndarray): Second frame, same shape.
+
+    Returns:
+        float: ``10 log10(255^2 / MSE)``; ``inf`` for identical frames.
+    """
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def _json_float(value: float) -> Optional[float]:
+    return None if math.isinf(value) else round(value, 4)
+
+
+def load_manifest(out_root: str, name: str = MANIFEST) -> dict:
+    """Read ``OUT_ROOT/manifest.json`` (an empty one if missing).
+
+    Args:
+        out_root (str): Dataset root.
+        name (str): Manifest file name. Default: 'manifest.json'.
+
+    Returns:
+        dict: ``{'format': 1, 'videos': {name: entry}}``.
+    """
+    path = osp.join(out_root, name)
+    if not osp.exists(path):
+        return dict(format=MANIFEST_FORMAT, videos={})
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not valid JSON ({e}); delete it to rebuild'
+                         ' the dataset from scratch.') from None
+    if manifest.get('format') != MANIFEST_FORMAT:
+        raise ValueError(f'{path}: unknown manifest format '
+                         f'{manifest.get("format")!r} (expected '
+                         f'{MANIFEST_FORMAT}).')
+    return manifest
+
+
+def save_manifest(out_root: str,
+                  manifest: dict,
+                  name: str = MANIFEST) -> None:
+    """Write ``OUT_ROOT/manifest.json`` atomically.
+
+    Args:
+        out_root (str): Dataset root.
+        manifest (dict): The manifest.
+        name (str): Manifest file name. Default: 'manifest.json'.
+    """
+    atomic_write_text(
+        osp.join(out_root, name),
+        json.dumps(manifest, indent=2, sort_keys=True) + '\n')
+
+
+def write_ann_files(out_root: str,
+                    manifest: dict,
+                    prefix: str = 'meta_info') -> Dict[str, str]:
+    """Write ``<prefix>_train.txt`` / ``<prefix>_val.txt`` from a manifest.
+
+    mmagic's ``BasicFramesDataset`` "case 1" format: ``<video> <frames>``
+    per line, sorted by video name.
+
+    Args:
+        out_root (str): Dataset root.
+        manifest (dict): The manifest.
+        prefix (str): File name prefix. Default: 'meta_info'.
+
+    Returns:
+        dict[str, str]: Split name -> written path.
+    """
+    paths = {}
+    for split in SPLITS:
+        lines = [
+            f'{name} {entry["num_frames"]}'
+            for name, entry in sorted(manifest['videos'].items())
+            if entry['split'] == split
+        ]
+        path = osp.join(out_root, f'{prefix}_{split}.txt')
+        atomic_write_text(path, ''.join(line + '\n' for line in lines))
+        paths[split] = path
+    return paths
+
+
+# ---------------------------------------------------------------------------
+# one video
+
+
+def mean_psnr(psnrs: List[float]) -> Optional[float]:
+    """Mean of per-frame PSNRs for a manifest (None if every frame is
+    identical, i.e. infinite PSNR).
+
+    Args:
+        psnrs (list[float]): Per-frame PSNR in dB.
+
+    Returns:
+        float | None: The mean of the finite values, rounded.
+    """
+    finite = [p for p in psnrs if not math.isinf(p)]
+    return _json_float(float(np.mean(finite))) if finite else None
+
+
+def write_pair_folders(gt_frames: Iterable[np.ndarray],
+                       lq_frames: Iterable[np.ndarray],
+                       out_root: str,
+                       name: str,
+                       work: str,
+                       total: Optional[int] = None,
+                       sources: Tuple[str, str] = ('GT', 'LQ'),
+                       filename_tmpl: str = FILENAME_TMPL) -> List[float]:
+    """Write ``gt/<name>`` and ``lq/<name>`` frame folders in one pass.
+
+    Frames go to ``work/gt`` and ``work/lq`` (a temporary folder inside
+    ``out_root``) and are moved into place only when both streams ended
+    with the same number of frames, replacing older folders of the same
+    name. Memory stays bounded: one frame of each at a time.
+
+    Args:
+        gt_frames (Iterable[np.ndarray]): GT RGB frames.
+        lq_frames (Iterable[np.ndarray]): LQ RGB frames.
+        out_root (str): Dataset root.
+        name (str): Video name.
+        work (str): Empty temporary folder inside ``out_root``.
+        total (int, optional): Expected count, for the progress bar.
+        sources (tuple[str, str]): Names of the two streams for errors.
+            Default: ('GT', 'LQ').
+        filename_tmpl (str): Frame file names. Default: '{:08d}.png'.
+
+    Returns:
+        list[float]: PSNR (dB) of each LQ frame against its GT frame.
+    """
+    gt_tmp = osp.join(work, 'gt')
+    lq_tmp = osp.join(work, 'lq')
+    os.makedirs(gt_tmp)
+    os.makedirs(lq_tmp)
+    psnrs: List[float] = []
+    pairs = iter_pairs(gt_frames, lq_frames, names=sources)
+    for i, (gt, lq) in enumerate(
+            tqdm(pairs, total=total, desc=name, unit='frame', leave=False)):
+        if gt.shape != lq.shape:
+            raise ValueError(f'Frame {i}: {sources[0]} is '
+                             f'{gt.shape[1]}x{gt.shape[0]}, {sources[1]} is '
+                             f'{lq.shape[1]}x{lq.shape[0]}.')
+        file = filename_tmpl.format(i)
+        save_frame_png(osp.join(gt_tmp, file), gt)
+        save_frame_png(osp.join(lq_tmp, file), lq)
+        psnrs.append(frame_psnr(gt, lq))
+    if not psnrs:
+        raise ValueError(f'{sources[0]}: no frames.')
+    if total is not None and len(psnrs) != total:
+        raise RuntimeError(f'{name}: decoded {len(psnrs)} frames, expected '
+                           f'{total} ({sources[0]}).')
+    for sub, tmp in (('gt', gt_tmp), ('lq', lq_tmp)):
+        final = osp.join(out_root, sub, name)
+        os.makedirs(osp.dirname(final), exist_ok=True)
+        if osp.exists(final):
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    return psnrs
+
+
+def job_settings(job: VideoJob, qp: int, preset: str,
+                 source_sha256: str) -> dict:
+    """What must match for a finished video to be reused on resume.
+
+    Args:
+        job (VideoJob): The video.
+        qp (int): Quantisation parameter.
+        preset (str): x265 preset.
+        source_sha256 (str): Hash of the source.
+
+    Returns:
+        dict: JSON-serialisable settings.
+    """
+    return dict(
+        source_sha256=source_sha256,
+        start=job.start,
+        max_frames=job.max_frames,
+        resize=list(job.resize) if job.resize else None,
+        qp=qp,
+        preset=preset,
+        description=job.description)
+
+
+def is_complete(out_root: str, entry: Optional[dict],
+                settings: dict) -> bool:
+    """Whether a manifest entry is a finished video with these settings.
+
+    Args:
+        out_root (str): Dataset root.
+        entry (dict, optional): The video's manifest entry.
+        settings (dict): From :func:`job_settings`.
+
+    Returns:
+        bool: True if its folders hold the recorded number of frames.
+    """
+    if not entry or entry.get('settings') != settings:
+        return False
+    for sub in ('gt', 'lq'):
+        folder = osp.join(out_root, sub, entry['name'])
+        if (not osp.isdir(folder)
+                or len(list_frame_files(folder)) != entry['num_frames']):
+            return False
+    return osp.isfile(osp.join(out_root, entry['bitstream']))
+
+
+def _make_raw(job: VideoJob, raw_path: str) -> None:
+    """Write the lossless yuv420p "raw" source of a job."""
+    if job.frames is None:
+        transcode_lossless(
+            job.source,
+            raw_path,
+            size=job.raw_size,
+            pix_fmt=job.raw_pix_fmt,
+            start=job.start,
+            max_frames=job.max_frames,
+            resize=job.resize,
+            fps=job.fps)
+        return
+    if job.resize is not None:
+        raise ValueError(f'{job.name}: resize is not applied to generated '
+                         'frames; make them at the wanted size.')
+    with VideoWriter(raw_path, fps=job.fps, codec='ffv1',
+                     pix_fmt='yuv420p') as writer:
+        frames = job.frames()
+        stop = None if job.max_frames is None else job.start + job.max_frames
+        for i, frame in enumerate(frames):
+            if i < job.start:
+                continue
+            if stop is not None and i >= stop:
+                break
+            if frame.shape[0] % 2 or frame.shape[1] % 2:
+                raise ValueError(f'{job.name}: generated frames must have '
+                                 f'even size, got {frame.shape[:2]}.')
+            writer.write(frame)
+
+
+def process_video(job: VideoJob,
+                  out_root: str,
+                  qp: int = 37,
+                  preset: str = 'medium',
+                  source_sha256: Optional[str] = None) -> dict:
+    """Encode, decode and write one video's GT/LQ frames atomically.
+
+    Args:
+        job (VideoJob): The video.
+        out_root (str): Dataset root.
+        qp (int): Quantisation parameter. Default: 37.
+        preset (str): x265 preset. Default: 'medium'.
+        source_sha256 (str, optional): Hash of the source, computed if None.
+
+    Returns:
+        dict: The manifest entry of the video.
+    """
+    if source_sha256 is None:
+        source_sha256 = sha256_path(job.source)
+    for sub in ('gt', 'lq', 'bitstreams'):
+        os.makedirs(osp.join(out_root, sub), exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f'.work-{job.name}-', dir=out_root)
+    try:
+        raw_path = osp.join(work, 'raw.mkv')
+        _make_raw(job, raw_path)
+        raw = probe_video(raw_path, count_frames=True)
+        if not raw.num_frames:
+            raise ValueError(f'{job.source}: no frames selected (start='
+                             f'{job.start}, max_frames={job.max_frames}).')
+        bitstream = osp.join('bitstreams', f'{job.name}.mkv')
+        encoder = encode_hevc_qp(
+            raw_path, osp.join(out_root, bitstream), qp=qp, preset=preset)
+        psnrs = write_pair_folders(
+            read_frames(raw_path),
+            read_frames(osp.join(out_root, bitstream)),
+            out_root,
+            job.name,
+            work,
+            total=raw.num_frames,
+            sources=(raw_path, osp.join(out_root, bitstream)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dict(
+        name=job.name,
+        split=job.split,
+        source=osp.basename(osp.normpath(job.source)),
+        settings=job_settings(job, qp, preset, source_sha256),
+        num_frames=raw.num_frames,
+        width=raw.width,
+        height=raw.height,
+        fps=job.fps if raw.fps is None else raw.fps,
+        bitstream=bitstream,
+        bitstream_sha256=sha256_path(osp.join(out_root, bitstream)),
+        encoder=encoder,
+        psnr_lq_rgb=mean_psnr(psnrs),
+        psnr_lq_rgb_per_frame=[_json_float(p) for p in psnrs])
+
+
+def build_dataset(jobs: List[VideoJob],
+                  out_root: str,
+                  qp: int = 37,
+                  preset: str = 'medium',
+                  ann_prefix: str = 'meta_info') -> dict:
+    """Process every job (skipping finished ones) and write the ann files.
+
+    Args:
+        jobs (list[VideoJob]): Videos, unique names.
+        out_root (str): Dataset root (created).
+        qp (int): Quantisation parameter. Default: 37.
+        preset (str): x265 preset. Default: 'medium'.
+        ann_prefix (str): Prefix of the annotation files.
+            Default: 'meta_info'.
+
+    Returns:
+        dict: The manifest; each entry also gets ``'skipped'`` in the
+        returned copy (True if reused).
+    """
+    names = [job.name for job in jobs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f'Duplicate video names {dupes}: rename the inputs '
+                         '(names are file names without extension).')
+    for job in jobs:
+        if job.split not in SPLITS:
+            raise ValueError(f'{job.name}: split must be one of {SPLITS}.')
+        if job.frames is None and not osp.exists(job.source):
+            raise FileNotFoundError(f'Input not found: {job.source}')
+    os.makedirs(out_root, exist_ok=True)
+    manifest = load_manifest(out_root)
+    skipped = {}
+    for job in tqdm(jobs, desc='videos', unit='video'):
+        source_sha256 = sha256_path(job.source)
+        settings = job_settings(job, qp, preset, source_sha256)
+        entry = manifest['videos'].get(job.name)
+        if is_complete(out_root, entry, settings):
+            if entry['split'] != job.split:
+                entry['split'] = job.split
+                save_manifest(out_root, manifest)
+            skipped[job.name] = True
+            continue
+        manifest['videos'][job.name] = process_video(
+            job, out_root, qp, preset, source_sha256)
+        save_manifest(out_root, manifest)
+        skipped[job.name] = False
+    write_ann_files(out_root, manifest, ann_prefix)
+    result = json.loads(json.dumps(manifest))
+    for name, value in skipped.items():
+        result['videos'][name]['skipped'] = value
+    return result
+
+
+def summary_table(manifest: dict, names: Optional[List[str]] = None) -> str:
+    """Format a manifest as a table (video, split, frames, size, LQ PSNR).
+
+    Args:
+        manifest (dict): The manifest (from :func:`build_dataset`).
+        names (list[str], optional): Videos to show, in order; all by
+            default.
+
+    Returns:
+        str: The table.
+    """
+    videos = manifest['videos']
+    names = sorted(videos) if names is None else names
+    rows = [('video', 'split', 'frames', 'size', 'LQ PSNR (dB)', 'status')]
+    for name in names:
+        e = videos[name]
+        psnr = e['psnr_lq_rgb']
+        rows.append((name, e['split'], str(e['num_frames']),
+                     f'{e["width"]}x{e["height"]}',
+                     'inf' if psnr is None else f'{psnr:.2f}',
+                     'reused' if e.get('skipped') else 'built'))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, '  '.join('-' * w for w in widths))
+    return '\n'.join(lines)

