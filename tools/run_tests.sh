@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 $PY -m flake8 astf_mm tools tests configs benchmarks
 $PY -m isort --check-only --diff astf_mm tools tests benchmarks
+# layers point one way (contract in setup.cfg); --no-cache writes nothing
+.venv/bin/lint-imports --no-cache --no-logo
 $PY -m pytest -q -p no:cacheprovider tests "$@"
