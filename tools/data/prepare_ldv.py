@@ -39,13 +39,10 @@ from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
+from astf_mm.datasets.frame_pairs import (load_manifest, mean_psnr,
+                                          save_manifest, summary_table,
+                                          write_ann_files, write_pair_folders)
 from astf_mm.io import probe_video, read_frames
-
-# The dataset writer is the sibling tool: import it, do not copy it.
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from compress_videos import (load_manifest, mean_psnr,  # noqa: E402
-                             save_manifest, summary_table, write_ann_files,
-                             write_pair_folders)
 
 MANIFEST = 'manifest_ldv.json'
 ANN_PREFIX = 'meta_info_ldv'
