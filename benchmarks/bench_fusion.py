@@ -19,21 +19,18 @@ import argparse
 import glob
 import os
 import sys
-import time
 from typing import List, Optional
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from common import machine_info, median_time, run_and_report
 
+from astf_mm.evaluation import frame_psnr
 from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, ASTFFusion,
                                    astf_mask, local_variance, rgb_to_luma,
                                    unsharp_mask)
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (load_average, machine_info, median_time,  # noqa: E402
-                    write_report)
 
 SIZES = ((960, 536), (480, 270))  # (w, h)
 RADII = (1, 3, 5, 11, 21, 41)
@@ -116,8 +113,9 @@ def bench_sharpen_and_fusion(repeats: int) -> List[str]:
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
-    return 10 * np.log10(255.0**2 / mse)
+    """PSNR of two (t, h, w, 3) clips over all their pixels (one MSE)."""
+    # frames stacked into one tall (t*h, w, 3) image: the clip's MSE
+    return frame_psnr(np.concatenate(a), np.concatenate(b))
 
 
 def sharpen_cost(gt: np.ndarray, lq: np.ndarray) -> List[float]:
@@ -200,13 +198,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     torch.manual_seed(0)
     info = machine_info()
     info['opencv'] = cv2.__version__
-    load_before = load_average()
-    start = time.perf_counter()
-    body = bench_variance(args.repeats)
-    body += bench_sharpen_and_fusion(args.repeats)
-    body += bench_sharpen_cost(args.psnr_gt, args.psnr_lq, args.psnr_label)
-    write_report(args.out, 'ASTF fusion benchmark', info, load_before, start,
-                 body)
+    run_and_report(
+        args.out, 'ASTF fusion benchmark', info,
+        lambda: bench_variance(args.repeats) + bench_sharpen_and_fusion(
+            args.repeats) + bench_sharpen_cost(args.psnr_gt, args.psnr_lq,
+                                               args.psnr_label))
 
 
 if __name__ == '__main__':

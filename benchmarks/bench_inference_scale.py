@@ -18,10 +18,8 @@ import sys
 import tempfile
 import time
 
+import common
 import torch
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import common  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLIP = 'data/sample/demo/carphone_qp37.mkv'

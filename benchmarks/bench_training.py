@@ -22,15 +22,10 @@ negligible).
 import argparse
 import copy
 import os.path as osp
-import sys
-import time
 from typing import List, Optional, Tuple
 
 import torch
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (add_device_args, load_average, median_time,  # noqa: E402
-                    prepare_run, write_report)
+from common import add_device_args, median_time, prepare_run, run_and_report
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE = 'configs/astf/sample/'
@@ -149,10 +144,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     import astf_mm  # noqa: F401
     init_default_scope('mmagic')  # as the runner does for our configs
     out, info = prepare_run(args, 'bf16 autocast (AmpOptimWrapper)')
-    load_before = load_average()
-    start = time.perf_counter()
-    body = bench(args)
-    write_report(out, 'Training benchmark', info, load_before, start, body)
+    run_and_report(out, 'Training benchmark', info, lambda: bench(args))
 
 
 if __name__ == '__main__':

@@ -131,6 +131,19 @@ def write_report(path: str, title: str, info: Dict[str, str],
     print(f'wrote {path}')
 
 
+def run_and_report(out: str, title: str, info: Dict[str, str],
+                   bench: Callable[[], List[str]]) -> None:
+    """Run ``bench`` (it returns the report's lines) and write the report.
+
+    The load average before and the total time frame the run, as
+    :func:`write_report` records them.
+    """
+    load_before = load_average()
+    start = time.perf_counter()
+    body = bench()
+    write_report(out, title, info, load_before, start, body)
+
+
 def current_rss() -> int:
     """Resident memory of this process now, in bytes (Linux)."""
     with open('/proc/self/statm') as f:
