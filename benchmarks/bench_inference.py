@@ -238,14 +238,16 @@ def write_clip(frames: torch.Tensor, path: str) -> None:
 
 
 def bench_pipeline(args) -> List[str]:
-    from astf_mm.models import ASTF
+    from astf_mm.apis import init_astf_model
     sys.path.insert(0, osp.join(ROOT, 'tools'))
     from enhance_video import enhance_video
     from enhance_video import parse_args as enhance_args
-    model = ASTF.from_config(osp.join(ROOT, SAMPLE_CONFIG)).to(args.device)
-    nchw = ASTF.from_config(
+    model = init_astf_model(
+        osp.join(ROOT, SAMPLE_CONFIG), device=args.device)
+    nchw = init_astf_model(
         osp.join(ROOT, SAMPLE_CONFIG),
-        cfg_options={'model.channels_last': False}).to(args.device)
+        cfg_options={'model.channels_last': False},
+        device=args.device)
     shared = model.refiners_share_flows()
     lines = [
         '## ASTF pipeline with the sample models (c16b2)', '',

@@ -39,8 +39,8 @@ def make_tiny_astf(tmp: Path) -> dict:
     ckpts = [save_tiny_checkpoint(tmp / f'n{i}.pth', i) for i in range(3)]
     config = tmp / 'astf_tiny.py'
     specs = ',\n'.join(
-        f"    {name}=dict(_delete_=True, generator={TINY_ENHANCENET!r}, "
-        f"checkpoint='{ckpt}')"
+        f"    {name}=dict(_delete_=True, **{TINY_ENHANCENET!r}, "
+        f"init_cfg=dict(type='CheckedPretrained', checkpoint='{ckpt}'))"
         for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'), ckpts))
     config.write_text(
         f"_base_ = '{osp.join(ROOT, SAMPLE_ASTF)}'\n"

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import (add_astf_model_args, frames_to_tensor,
-                          tensor_to_frames)
+from astf_mm.apis import frames_to_tensor, init_astf_model, tensor_to_frames
 from astf_mm.io import list_frame_files, read_frames
 from astf_mm.models import ASTF
+from astf_mm.utils.cli import add_astf_model_args
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 TILES = (('lq', 'compressed (lq)'), ('stage1', 'stage-1'),
@@ -107,8 +107,8 @@ def panel_tiles(model: ASTF, data_root: str, video: str, frame: int,
 
 def main() -> None:
     args = parse_args()
-    model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options, args.sha256).to(args.device)
+    model = init_astf_model(args.config, args.checkpoints,
+                            args.cfg_options, args.sha256).to(args.device)
     tiles = panel_tiles(model, args.data_root, args.video, args.frame,
                         args.context, args.device)
     panel = compose_panel(tiles, args.crop)

@@ -33,13 +33,13 @@ import numpy as np
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import add_astf_model_args, add_stream_args, stream_enhance
+from astf_mm.apis import init_astf_model, stream_enhance
 from astf_mm.evaluation import frame_psnr, frame_ssim, table_markdown
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         exit_on_sigterm, iter_pairs, open_writer, probe_video,
                         read_frames, video_codec)
-from astf_mm.models import ASTF
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
+from astf_mm.utils.cli import add_astf_model_args, add_stream_args
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 INTERMEDIATES = ('stage1', 'enhancenet1', 'enhancenet2', 'fused')
@@ -261,8 +261,8 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
     if args.max_frames:
         total = min(total, args.max_frames) if total else args.max_frames
 
-    model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options, args.sha256).to(args.device)
+    model = init_astf_model(args.config, args.checkpoints,
+                            args.cfg_options, args.sha256).to(args.device)
     fusion = model.fusion
     amount = fusion.sharpen_amount if fusion.sharpen else 0.
     print(f'{args.config}: unsharp-mask amount {amount:g}' +

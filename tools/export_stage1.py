@@ -30,12 +30,12 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import add_device_arg, add_stream_args, stream_enhance
+from astf_mm.apis import init_generator, stream_enhance
 from astf_mm.datasets import videos_from_ann
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         exit_on_sigterm, list_frame_files, read_frames,
                         write_png_folder)
-from astf_mm.models.astf_model import build_generator_from_spec, sha256_of
+from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,16 +103,13 @@ def export(config: str,
         kind='container',
         name='--out-folder')
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
-    network = build_generator_from_spec(
-        dict(config=config, checkpoint=checkpoint),
-        'stage1',
-        channels_last=True).to(device)
+    network = init_generator(config, checkpoint, device=device)
 
     def run(lqs: torch.Tensor) -> dict:
         return {'stage1': network(lqs)}
 
     videos = videos_from_ann(data_root, ann_files)
-    checkpoint_sha = sha256_of(checkpoint)
+    checkpoint_sha = network.checkpoint_sha256
     manifest_path = osp.join(data_root, out_folder, 'export_manifest.json')
     manifest = {}
     if osp.isfile(manifest_path):

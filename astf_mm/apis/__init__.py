@@ -1,9 +1,7 @@
-from .inference import (add_astf_model_args, add_cfg_options_arg,
-                        add_device_arg, add_stream_args, chunk_windows,
-                        frames_to_tensor, stream_enhance, tensor_to_frames)
+from .inference import frames_to_tensor, stream_enhance, tensor_to_frames
+from .model_loading import init_astf_model, init_generator
 
 __all__ = [
-    'add_astf_model_args', 'add_cfg_options_arg', 'add_device_arg',
-    'add_stream_args', 'chunk_windows', 'frames_to_tensor', 'stream_enhance',
-    'tensor_to_frames'
+    'frames_to_tensor', 'init_astf_model', 'init_generator',
+    'stream_enhance', 'tensor_to_frames'
 ]

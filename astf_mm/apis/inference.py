@@ -4,126 +4,15 @@ Peak memory is bounded by the chunk length, whatever the video's length:
 frames are read lazily, processed ``max_seq_len`` at a time with
 ``overlap`` context frames on each side, and yielded one by one.
 """
-import argparse
-import re
 from collections import deque
-from typing import Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, Optional, Union
 
 import numpy as np
 import torch
 
+from astf_mm.models.chunking import check_chunking
+
 ChunkFn = Callable[[torch.Tensor], Dict[str, torch.Tensor]]
-
-
-def add_device_arg(parser: argparse.ArgumentParser) -> None:
-    """Add ``--device`` (CUDA when available) to a tool's parser."""
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda[:N]')
-
-
-def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
-    """Add ``--cfg-options key=value ...`` (mmengine's ``DictAction``)."""
-    from mmengine.config import DictAction
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
-
-
-def _sha256_arg(text: str) -> str:
-    if not re.fullmatch(r'[0-9a-fA-F]{64}', text):
-        raise argparse.ArgumentTypeError(
-            f'a sha256 is 64 hex digits, got "{text}" ({len(text)} '
-            'characters)')
-    return text.lower()
-
-
-def add_astf_model_args(parser: argparse.ArgumentParser) -> None:
-    """Add what :meth:`ASTF.from_config` takes besides the config.
-
-    ``--checkpoints STAGE1 ENHANCENET1 ENHANCENET2``, ``--sha256 S1 E1 E2``
-    (pins of those files, checked before loading), ``--cfg-options`` and
-    ``--device``, shared by the tools that run the end-to-end model.
-    """
-    parser.add_argument(
-        '--checkpoints',
-        nargs=3,
-        metavar=('STAGE1', 'ENHANCENET1', 'ENHANCENET2'),
-        help='checkpoints of the three networks (default: the config\'s)')
-    parser.add_argument(
-        '--sha256',
-        nargs=3,
-        type=_sha256_arg,
-        metavar=('S1', 'E1', 'E2'),
-        help='refuse to run unless the three checkpoints have these sha256 '
-        'digests (each run logs the digest of every checkpoint it loads)')
-    add_cfg_options_arg(parser)
-    add_device_arg(parser)
-
-
-def _at_least_one(text: str) -> int:
-    """argparse type: an integer >= 1 (chunks need a frame and context)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'must be an integer >= 1, got {text!r}') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f'must be >= 1, got {value} (chunks keep at least one frame and '
-            'see at least one context frame per side)')
-    return value
-
-
-def add_stream_args(parser: argparse.ArgumentParser) -> None:
-    """Add the options of :func:`stream_enhance` to a tool's parser.
-
-    ``--max-seq-len`` and ``--overlap`` (both at least 1, as
-    :func:`chunk_windows` needs), shared by the tools that run networks
-    over whole videos (they add ``--device`` themselves, e.g. with
-    :func:`add_astf_model_args`).
-    """
-    parser.add_argument(
-        '--max-seq-len',
-        type=_at_least_one,
-        default=30,
-        help='frames per chunk: bounds memory')
-    parser.add_argument(
-        '--overlap',
-        type=_at_least_one,
-        default=2,
-        help='context frames per side (>= 1)')
-
-
-def chunk_windows(num_frames: int,
-                  max_seq_len: Optional[int],
-                  overlap: int = 2) -> Iterator[Tuple[int, int, int, int]]:
-    """Split a clip of known length into chunks with temporal context.
-
-    Args:
-        num_frames (int): Frames in the clip.
-        max_seq_len (int, optional): Frames kept per chunk; None for one
-            chunk.
-        overlap (int): Context frames on each side of a chunk, at least 1
-            so that the fusion of a chunk's border frames sees their
-            neighbours. Default: 2.
-
-    Yields:
-        tuple[int]: ``(ctx_start, ctx_end, keep_start, keep_end)``.
-    """
-    if max_seq_len is None or max_seq_len >= num_frames:
-        yield 0, num_frames, 0, num_frames
-        return
-    if max_seq_len < 1 or overlap < 1:
-        raise ValueError('max_seq_len and overlap must be >= 1, got '
-                         f'{max_seq_len} and {overlap}.')
-    for start in range(0, num_frames, max_seq_len):
-        end = min(start + max_seq_len, num_frames)
-        yield (max(start - overlap, 0), min(end + overlap, num_frames), start,
-               end)
 
 
 def frames_to_tensor(frames: Iterable[np.ndarray],
@@ -167,9 +56,7 @@ def stream_enhance(frames: Iterable[np.ndarray],
     if max_seq_len is None:
         frames = list(frames)
         max_seq_len = max(len(frames), 1)
-    if max_seq_len < 1 or overlap < 0:
-        raise ValueError('max_seq_len must be >= 1 and overlap >= 0, got '
-                         f'{max_seq_len} and {overlap}.')
+    check_chunking(max_seq_len, overlap)
     iterator = iter(frames)
     # ``window`` holds frames from index ``window_start`` on
     window: deque = deque()

@@ -18,6 +18,7 @@ from mmengine.dist import master_only
 from mmengine.hooks import Hook
 
 from ..io import atomic_write_text
+from ..models.astf_model import ROW_TITLES
 
 LOWER_IS_BETTER = ('LPIPS', 'FID', 'tOF', 'tLP', 'WarpingError')
 
@@ -109,7 +110,6 @@ class PerVideoTableHook(Hook):
                  out_dir: Optional[str] = None,
                  filename: str = 'astf_table',
                  row_titles: Optional[Dict[str, str]] = None) -> None:
-        from astf_mm.models.astf_model import ROW_TITLES
         self.out_dir = out_dir
         self.filename = filename
         self.row_titles = ROW_TITLES if row_titles is None else row_titles

@@ -5,20 +5,18 @@
 # cb+lpips, lpips, fuse, fuse+sharp) per video and on average, with PSNR,
 # SSIM, LPIPS-Alex, FID and the temporal metrics tOF and tLP; the tables are
 # written to the run's log folder as astf_table.md / astf_table.json.
-# The three networks come from their training configs and checkpoints.
+# The three networks are the stage configs' generator (the same base model
+# file) loaded from their checkpoints; any mmagic generator with a same-size
+# output can take a network's place.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/ldv_fixed_qp37.py',
+    '../_base_/models/enhancenet_c64b30.py',
 ]
 
 experiment_name = 'astf_fusion_c64b30_ldv-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
-stage1_config = 'configs/astf/stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py'
-enhancenet1_config = (
-    'configs/astf/stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py')
-enhancenet2_config = (
-    'configs/astf/stage2_enhancenet2-tradeoff_c64b30_8xb4-100k_ldv-qp37.py')
 stage1_checkpoint = 'checkpoints/stage1_enhancenet_c64b30_ldv-qp37.pth'
 enhancenet1_checkpoint = (
     'checkpoints/stage2_enhancenet1-lpips_c64b30_ldv-qp37.pth')
@@ -27,11 +25,17 @@ enhancenet2_checkpoint = (
 
 model = dict(
     type='ASTF',
-    stage1=dict(config=stage1_config, checkpoint=stage1_checkpoint),
+    stage1=dict(
+        _base_.enhancenet_c64b30,
+        init_cfg=dict(type='CheckedPretrained', checkpoint=stage1_checkpoint)),
     enhancenet1=dict(
-        config=enhancenet1_config, checkpoint=enhancenet1_checkpoint),
+        _base_.enhancenet_c64b30,
+        init_cfg=dict(
+            type='CheckedPretrained', checkpoint=enhancenet1_checkpoint)),
     enhancenet2=dict(
-        config=enhancenet2_config, checkpoint=enhancenet2_checkpoint),
+        _base_.enhancenet_c64b30,
+        init_cfg=dict(
+            type='CheckedPretrained', checkpoint=enhancenet2_checkpoint)),
     # radius 11: the paper's k in [-11, 11]; the sharpening amount is not
     # given by the paper (see ASTFFusion)
     fusion=dict(type='ASTFFusion', radius=11, temporal_radius=1),

@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/ldv_fixed_qp37.py',
     '../_base_/schedules/adam_cosine-restart_300k.py',
+    '../_base_/models/enhancenet_c64b30.py',
 ]
 
 experiment_name = 'stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37'
@@ -17,10 +18,7 @@ spynet_pretrained = ('https://download.openmmlab.com/mmediting/restorers/'
 model = dict(
     type='BasicVSR',
     generator=dict(
-        type='EnhanceNet',
-        mid_channels=64,
-        num_blocks=30,
-        spynet_pretrained=spynet_pretrained),
+        _base_.enhancenet_c64b30, spynet_pretrained=spynet_pretrained),
     # The paper's rho(x) = sqrt(x^2 + eps^2), eps = 1e-6; mmagic adds its
     # eps un-squared: sqrt(x^2 + eps), hence 1e-12.
     pixel_loss=dict(

@@ -25,8 +25,8 @@ def tiny_astf_config(tmp):
         tmp / 'data', {'val': ['c', 'd', 'e']}, num_frames=3, size=(48, 56))
     ckpts = [save_tiny_checkpoint(tmp / f'n{i}.pth', i) for i in range(3)]
     specs = ',\n'.join(
-        f'    {name}=dict(_delete_=True, generator={TINY_ENHANCENET!r}, '
-        f"checkpoint='{ckpt}')"
+        f"    {name}=dict(_delete_=True, **{TINY_ENHANCENET!r}, "
+        f"init_cfg=dict(type='CheckedPretrained', checkpoint='{ckpt}'))"
         for name, ckpt in zip(('stage1', 'enhancenet1', 'enhancenet2'), ckpts))
     config = tmp / 'astf_tiny.py'
     config.write_text(

@@ -6,11 +6,21 @@ import zipfile
 import pytest
 import torch
 
-from astf_mm.apis import add_astf_model_args
-from astf_mm.models import ASTF, EnhanceNet, astf_model
-from astf_mm.models.astf_model import sha256_of
+from astf_mm.apis import init_astf_model
+from astf_mm.models import ASTF, EnhanceNet
+from astf_mm.utils import checkpoint as checkpoint_utils
+from astf_mm.utils.checksum import sha256_of
+from astf_mm.utils.cli import add_astf_model_args
 
 TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
+
+
+def spec(path, **weights) -> dict:
+    """A tiny generator config loading ``path``."""
+    return dict(
+        TINY,
+        init_cfg=dict(type='CheckedPretrained', checkpoint=str(path),
+                      **weights))
 
 
 def save_net(path, seed: int, spynet_from: EnhanceNet = None) -> EnhanceNet:
@@ -31,7 +41,7 @@ def build(tmp_path,
     net1 = save_net(tmp_path / 'e1.pth', 1, spynet_from=stage1)
     save_net(tmp_path / 'e2.pth', 2, spynet_from=net1 if same_spynet else None)
     specs = {
-        name: dict(generator=TINY, checkpoint=str(tmp_path / f'{f}.pth'))
+        name: spec(tmp_path / f'{f}.pth')
         for name, f in (('stage1', 's1'), ('enhancenet1', 'e1'),
                         ('enhancenet2', 'e2'))
     }
@@ -124,14 +134,11 @@ def pinned_setup(tmp_path):
         paths[name] = str(tmp_path / f'{f}.pth')
         save_net(paths[name], seed)
     digests = {name: sha256_of(p) for name, p in paths.items()}
-    specs = {
-        name: dict(generator=TINY, checkpoint=paths[name])
-        for name in nets
-    }
+    specs = {name: spec(paths[name]) for name in nets}
     config = tmp_path / 'astf_tiny.py'
     config.write_text('model = dict(type=\'ASTF\', ' + ', '.join(
-        f'{name}=dict(generator={TINY!r}, checkpoint={paths[name]!r}, '
-        f'sha256={digests[name]!r})' for name in nets) + ')\n')
+        f'{name}={spec(paths[name], sha256=digests[name])!r}'
+        for name in nets) + ')\n')
     return paths, digests, specs, str(config)
 
 
@@ -150,7 +157,7 @@ def flip_byte_in_tensor_data(path: str) -> None:
 def test_checkpoint_digests_are_logged_and_recorded(tmp_path, monkeypatch):
     paths, digests, specs, _ = pinned_setup(tmp_path)
     logged = []
-    monkeypatch.setattr(astf_model, 'print_log',
+    monkeypatch.setattr(checkpoint_utils, 'print_log',
                         lambda msg, **kwargs: logged.append(msg))
     model = ASTF(**specs)
     assert model.checkpoint_sha256 == digests
@@ -170,21 +177,23 @@ def test_byte_flip_in_tensor_data_is_refused_by_the_pin(tmp_path):
     # ... with a --sha256 pin it is refused, naming the file and both digests
     pins = [digests[n] for n in ('stage1', 'enhancenet1', 'enhancenet2')]
     with pytest.raises(RuntimeError) as err:
-        ASTF.from_config(config, checkpoints=list(paths.values()), sha256=pins)
+        init_astf_model(config, checkpoints=list(paths.values()), sha256=pins)
     assert str(err.value).startswith(
         f'enhancenet1: checkpoint {paths["enhancenet1"]} has sha256 '
         f'{flipped}, expected {digests["enhancenet1"]}')
     # --checkpoints alone drops the config file's pins (they name its files)
-    ASTF.from_config(config, checkpoints=list(paths.values()))
+    init_astf_model(config, checkpoints=list(paths.values()))
     # but a pin given with --cfg-options is kept
     with pytest.raises(RuntimeError, match=flipped):
-        ASTF.from_config(
+        init_astf_model(
             config,
             checkpoints=list(paths.values()),
-            cfg_options={'model.enhancenet1.sha256': digests['enhancenet1']})
+            cfg_options={
+                'model.enhancenet1.init_cfg.sha256': digests['enhancenet1']
+            })
     # and the config's own pins hold without --checkpoints
     with pytest.raises(RuntimeError, match=flipped):
-        ASTF.from_config(config)
+        init_astf_model(config)
 
 
 def test_sha256_option_of_the_tools():
@@ -205,9 +214,10 @@ def test_sha256_option_of_the_tools():
 def test_invalid_sha256_pins_are_refused(tmp_path, value, received):
     paths, digests, specs, config = pinned_setup(tmp_path)
     with pytest.raises(ValueError) as err:
-        ASTF(**dict(specs, stage1=dict(specs['stage1'], sha256=value)))
+        ASTF(**dict(specs, stage1=spec(paths['stage1'], sha256=value)))
     assert str(err.value).startswith(
-        'model.stage1.sha256 must be a sha256: a string of 64 hex digits; '
+        'stage1: init_cfg.sha256 must be a sha256: a string of 64 hex '
+        'digits; '
         f'got {received}.')
     if isinstance(value, int):
         assert 'quotes do not help' in str(err.value)
@@ -216,7 +226,8 @@ def test_invalid_sha256_pins_are_refused(tmp_path, value, received):
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     options = parser.parse_args(
-        ['--cfg-options', 'model.stage1.sha256=' + '0' * 64]).cfg_options
-    assert options == {'model.stage1.sha256': 0}
+        ['--cfg-options', 'model.stage1.init_cfg.sha256=' + '0' * 64
+         ]).cfg_options
+    assert options == {'model.stage1.init_cfg.sha256': 0}
     with pytest.raises(ValueError, match='got int 0'):
-        ASTF.from_config(config, cfg_options=options)
+        init_astf_model(config, cfg_options=options)

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from astf_mm.models.astf_model import sha256_of
+from astf_mm.utils.checksum import sha256_of
 from tests.utils import ROOT, SAMPLE_ASTF, make_frames_dataset
 
 NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
@@ -38,13 +38,13 @@ def user_checkpoints(tmp_path):
     paths = []
     for name in NETWORKS:
         state = torch.load(
-            osp.join(ROOT, cfg.model[name].checkpoint),
+            osp.join(ROOT, cfg.model[name].init_cfg.checkpoint),
             map_location='cpu',
             weights_only=False)
         state['meta'] = dict(state.get('meta', {}), note='user trained')
         path = tmp_path / f'my_{name}.pth'
         torch.save(state, path)
-        assert sha256_of(path) != cfg.model[name].sha256
+        assert sha256_of(path) != cfg.model[name].init_cfg.sha256
         paths.append(str(path))
     return paths
 
@@ -68,9 +68,9 @@ def test_quickstart_test_step_accepts_user_checkpoints(tmp_path,
     paths = user_checkpoints(tmp_path)
     options = quickstart_test_options(paths)
     assert options == [
-        '--cfg-options', *(f'model.{n}.checkpoint={p}'
+        '--cfg-options', *(f'model.{n}.init_cfg.checkpoint={p}'
                            for n, p in zip(NETWORKS, paths)),
-        *(f'model.{n}.sha256=None' for n in NETWORKS)
+        *(f'model.{n}.init_cfg.sha256=None' for n in NETWORKS)
     ]
     # before: the same command without the sha256 overrides
     before = run_test(options[:4], tmp_path, 'before')

@@ -24,7 +24,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import add_cfg_options_arg, add_device_arg
+from astf_mm.utils.cli import add_cfg_options_arg, add_device_arg
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -26,14 +26,13 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import (add_astf_model_args, frames_to_tensor,
-                          tensor_to_frames)
+from astf_mm.apis import frames_to_tensor, init_astf_model, tensor_to_frames
 from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import atomic_write_text, read_frames
-from astf_mm.models import ASTF
 from astf_mm.models.fusion import unsharp_mask
 from astf_mm.models.perceptual_nets import build_lpips
+from astf_mm.utils.cli import add_astf_model_args
 
 DEFAULT_AMOUNTS = (0., 0.1, 0.2, 0.3, 0.5, 0.75, 1.)
 
@@ -99,8 +98,8 @@ def sweep(args: argparse.Namespace) -> str:
     cfg = Config.fromfile(args.config)
     data_root = args.data_root or cfg.test_dataloader.dataset.data_root
     videos = videos_from_ann(data_root, [args.ann_file])
-    model = ASTF.from_config(args.config, args.checkpoints,
-                             args.cfg_options, args.sha256).to(args.device)
+    model = init_astf_model(args.config, args.checkpoints,
+                            args.cfg_options, args.sha256).to(args.device)
     scores = SweepScores(build_lpips('alex').to(args.device))
     for video in tqdm(videos, desc='videos', unit='video'):
         lq = list(

@@ -25,22 +25,11 @@ model = dict(
     pixel_loss=dict(
         _delete_=True, type='MSELoss', loss_weight=1.0, reduction='mean'))
 
-# The LDV pipeline with 128-pixel crops (a list is replaced, not merged).
+# The base pipeline with 128-pixel crops (a list is replaced, not merged).
 train_pipeline = [
-    dict(type='GenerateSegmentIndices', interval_list=[1]),
-    dict(type='LoadImageFromFileChecked', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFileChecked', key='gt', channel_order='rgb'),
-    dict(type='SetValues', dictionary=dict(scale=1)),
-    dict(type='PairedRandomCrop', gt_patch_size=crop_size),
-    dict(
-        type='Flip',
-        keys=['img', 'gt'],
-        flip_ratio=0.5,
-        direction='horizontal'),
-    dict(
-        type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='vertical'),
-    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
-    dict(type='PackInputs')
+    dict(step, gt_patch_size=crop_size)
+    if step['type'] == 'PairedRandomCrop' else step
+    for step in _base_.train_pipeline
 ]
 
 train_dataloader = dict(

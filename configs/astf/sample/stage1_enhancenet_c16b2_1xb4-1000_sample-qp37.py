@@ -11,7 +11,10 @@
 # batches make single iterations noisy: the validated and saved weights are
 # an exponential moving average (mmengine's EMAHook, about the last 100
 # iterations).
-_base_ = '../stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py'
+_base_ = [
+    '../stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py',
+    '../../_base_/models/enhancenet_c16b2.py',
+]
 
 experiment_name = 'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
@@ -23,7 +26,7 @@ val_interval = 100
 
 model = dict(
     generator=dict(
-        mid_channels=16, num_blocks=2, spynet_pretrained=spynet_pretrained),
+        _base_.enhancenet_c16b2, spynet_pretrained=spynet_pretrained),
     train_cfg=dict(fix_iter=100))
 
 train_dataloader = dict(

@@ -3,7 +3,10 @@
 #   python tools/export_stage1.py \
 #     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py \
 #     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
-_base_ = '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
+_base_ = [
+    '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py',
+    '../../_base_/models/enhancenet_c16b2.py',
+]
 
 experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
@@ -15,9 +18,7 @@ val_interval = 125
 
 model = dict(
     generator=dict(
-        mid_channels=16,
-        num_blocks=2,
-        init_cfg=dict(checkpoint=stage1_checkpoint)))
+        _base_.enhancenet_c16b2, init_cfg=dict(checkpoint=stage1_checkpoint)))
 
 train_dataloader = dict(
     num_workers=1,

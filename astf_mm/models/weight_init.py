@@ -1,0 +1,64 @@
+"""A weight initializer that loads a checked checkpoint, strictly."""
+from typing import Optional
+
+import torch.nn as nn
+from mmagic.registry import WEIGHT_INITIALIZERS
+from mmengine.model.weight_init import update_init_info
+
+from astf_mm.utils.checkpoint import load_checked_state_dict
+
+
+@WEIGHT_INITIALIZERS.register_module('CheckedPretrained')
+class CheckedPretrainedInit:
+    """Initialise a module from a checkpoint whose sha256 may be pinned.
+
+    Like mmengine's ``Pretrained`` initializer, with what a pipeline of
+    trained networks needs: every key must fit (``strict``), the file is
+    checked (see :func:`~astf_mm.utils.checkpoint.load_checked_state_dict`)
+    and its digest is logged and kept as ``module.checkpoint_sha256``.
+
+    Args:
+        checkpoint (str): The checkpoint file.
+        sha256 (str, optional): Its expected digest. Default: None.
+        prefix (str, optional): Sub-module prefix of the checkpoint's keys.
+            Default: ``'generator.'``.
+        strict (bool): Whether every key must match. Default: True.
+        map_location (str): Default: ``'cpu'``.
+        name (str, optional): Name for messages. Default: the module's
+            class name.
+    """
+
+    def __init__(self,
+                 checkpoint: str,
+                 sha256: Optional[str] = None,
+                 prefix: Optional[str] = 'generator.',
+                 strict: bool = True,
+                 map_location: str = 'cpu',
+                 name: Optional[str] = None) -> None:
+        if not checkpoint:
+            raise ValueError(
+                f'{name or "CheckedPretrained"}: no checkpoint given. Train '
+                'the network (see the README) or set its init_cfg.checkpoint'
+                ' (e.g. model.stage1.init_cfg.checkpoint=PATH).')
+        self.checkpoint = checkpoint
+        self.sha256 = sha256
+        self.prefix = prefix
+        self.strict = strict
+        self.map_location = map_location
+        self.name = name
+
+    def __call__(self, module: nn.Module) -> None:
+        name = self.name or type(module).__name__
+        state, digest = load_checked_state_dict(self.checkpoint, self.sha256,
+                                                self.prefix, name,
+                                                self.map_location)
+        try:
+            module.load_state_dict(state, strict=self.strict)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f'{name}: checkpoint {self.checkpoint} does not fit '
+                f'{type(module).__name__}: {err}') from None
+        module.checkpoint_sha256 = digest
+        if hasattr(module, '_params_init_info'):
+            update_init_info(
+                module, init_info=f'CheckedPretrained: {self.checkpoint}')
