@@ -15,7 +15,6 @@ only the frames written), and so is an output inside or holding an input.
 """
 import argparse
 import os
-import re
 import sys
 from collections import deque
 from contextlib import ExitStack
@@ -26,7 +25,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from astf_mm.io import atomic_folder, check_output_path, exit_on_sigterm
+from astf_mm.io import (atomic_folder, check_output_path, exit_on_sigterm,
+                        list_frame_files, natural_key)
 from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, fuse,
                                    normalise_variance, unsharp_mask,
                                    variance_map)
@@ -47,18 +47,10 @@ for a folder of videos):
                                     (only with --save-mask)
 """
 
-_DIGITS = re.compile(r'(\d+)')
-
-
-def _natural_key(name: str) -> List[object]:
-    return [int(p) if p.isdigit() else p for p in _DIGITS.split(name)]
-
 
 def _png_names(folder: str) -> List[str]:
-    return sorted((f for f in os.listdir(folder)
-                   if f.lower().endswith('.png')
-                   and os.path.isfile(os.path.join(folder, f))),
-                  key=_natural_key)
+    # natural order (10.png follows 3.png), as every frame folder is read
+    return [os.path.basename(f) for f in list_frame_files(folder, ('.png', ))]
 
 
 def find_videos(root: str) -> Dict[str, List[str]]:
@@ -76,7 +68,7 @@ def find_videos(root: str) -> Dict[str, List[str]]:
         raise FileNotFoundError(f'{root} is not a folder.')
     frames = _png_names(root)
     videos = {}
-    for sub in sorted(os.listdir(root), key=_natural_key):
+    for sub in sorted(os.listdir(root), key=natural_key):
         path = os.path.join(root, sub)
         if os.path.isdir(path):
             names = _png_names(path)
@@ -106,7 +98,7 @@ def match_videos(videos1: Dict[str, List[str]],
                 raise ValueError(
                     f'{os.path.join(root_a, video)} has no counterpart in '
                     f'{root_b} (expected {os.path.join(root_b, video)}).')
-            missing = sorted(set(names) - set(b[video]), key=_natural_key)
+            missing = sorted(set(names) - set(b[video]), key=natural_key)
             if missing:
                 raise ValueError(
                     f'{os.path.join(root_b, video, missing[0])} is missing: '

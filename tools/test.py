@@ -5,7 +5,6 @@ optional for configs whose model loads its own weights (the end-to-end
 ASTF config names one checkpoint per network).
 """
 import argparse
-import os
 
 import mmengine
 from mmengine.config import Config
@@ -14,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
+from astf_mm.io import atomic_write
 from astf_mm.utils import (add_launch_args, apply_cli_options,
                            parse_launch_args, setup_cpu_distributed)
 
@@ -42,9 +42,9 @@ class SaveMetricsHook(Hook):
     def after_test_epoch(self, runner, metrics=None) -> None:
         if metrics is None:
             return
-        tmp = f'{self.out}.tmp-{os.getpid()}'
-        mmengine.dump(metrics, tmp, file_format='json', indent=2)
-        os.replace(tmp, self.out)
+        atomic_write(
+            self.out, lambda tmp: mmengine.dump(
+                metrics, tmp, file_format='json', indent=2))
 
 
 def main() -> None:

@@ -3,8 +3,8 @@
 The library behind ``tools/data/compress_videos.py``,
 ``tools/data/make_sample_data.py`` and ``tools/data/build_corpus.py``. For
 each :class:`VideoJob`: cut, resize, keep the lossless ``yuv420p`` "raw"
-source, encode it with x265 at a fixed QP (:func:`astf_mm.io.encode_hevc_qp`),
-decode, and write::
+source, encode it with x265 at a fixed QP
+(:func:`astf_mm.datasets.encoding.encode_hevc_qp`), decode, and write::
 
     OUT_ROOT/gt/<video>/00000000.png ...   raw source frames (RGB)
     OUT_ROOT/lq/<video>/00000000.png ...   decoded HEVC frames (RGB)
@@ -31,9 +31,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from astf_mm.io import (VideoWriter, atomic_write_text, encode_hevc_qp,
-                        iter_pairs, list_frame_files, probe_video, read_frames,
-                        save_frame_png, transcode_lossless)
+from astf_mm.datasets.encoding import encode_hevc_qp, transcode_lossless
+from astf_mm.io import (VideoWriter, atomic_write_text, iter_pairs,
+                        list_frame_files, probe_video, read_frames,
+                        save_frame_png)
 
 MANIFEST = 'manifest.json'
 MANIFEST_FORMAT = 1

@@ -20,13 +20,7 @@ from mmagic.datasets.transforms import LoadImageFromFile
 from mmagic.registry import DATASETS, TRANSFORMS
 from PIL import Image, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-
-
-def _frame_files(folder: str) -> List[str]:
-    return sorted(n for n in os.listdir(folder)
-                  if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS
-                  and not n.startswith('.'))
+from astf_mm.io import IMAGE_EXTENSIONS, list_frame_files
 
 
 def _image_size(path: str) -> tuple:
@@ -138,12 +132,12 @@ class PairedFramesDataset(BasicFramesDataset):
             if not osp.isdir(folder):
                 raise FileNotFoundError(
                     f'Video "{video}" has no "{key}" folder: {folder}')
-            files = _frame_files(folder)
+            files = list_frame_files(folder)
             if not files:
                 raise ValueError(f'Video folder {folder} has no frames '
                                  f'({", ".join(IMAGE_EXTENSIONS)}).')
             counts[key] = (folder, len(files))
-            firsts[key] = osp.join(folder, files[0])
+            firsts[key] = files[0]
         if len({n for _, n in counts.values()}) > 1:
             detail = ', '.join(f'{folder}: {n} frames'
                                for folder, n in counts.values())

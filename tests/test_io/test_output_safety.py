@@ -1,5 +1,6 @@
 """Outputs never destroy data: refusals, marked temporaries, races,
-permissions, SIGTERM/SIGKILL clean-up (astf_mm.io.video, writing side)."""
+permissions, SIGTERM/SIGKILL clean-up, atomic files
+(astf_mm.io.output_safety)."""
 import json
 import os
 import signal
@@ -11,9 +12,10 @@ import threading
 import numpy as np
 import pytest
 
-import astf_mm.io.video as video_mod
+import astf_mm.io.output_safety as output_safety
 from astf_mm.io import (PARTIAL_MARKER, FrameFolderWriter, OutputPathError,
-                        VideoWriter, check_output_path, list_frame_files,
+                        VideoWriter, atomic_write, atomic_write_bytes,
+                        atomic_write_text, check_output_path, list_frame_files,
                         open_writer, read_frames, remove_stale_temps)
 from tests.utils import ROOT
 
@@ -129,7 +131,7 @@ def test_two_folder_writers_finishing_together(tmp_path, monkeypatch,
                 barrier.wait(timeout=60)
             return real_rename(src, dst)
 
-        monkeypatch.setattr(video_mod.os, 'rename', rename)
+        monkeypatch.setattr(output_safety.os, 'rename', rename)
     for trial in range(100):
         out = tmp_path / f'out{trial}'
         writers = [FrameFolderWriter(out, overwrite=overwrite)
@@ -243,3 +245,37 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path, capfd):
         b'user'
     assert remove_stale_temps(tmp_path / 'frames') == []
     assert len(list_frame_files(tmp_path / 'frames')) == 1
+
+
+def test_atomic_writes_replace_whole_files_only(tmp_path):
+    path = tmp_path / 'sub' / 'table.json'
+    atomic_write_text(path, 'first')  # the folder is created
+    assert path.read_text() == 'first'
+    atomic_write_bytes(path, b'\x00second')
+    assert path.read_bytes() == b'\x00second'
+
+    def fail(tmp):
+        # the temporary is a hidden sibling with the final extension
+        assert os.path.basename(tmp).startswith('.table.tmp-')
+        assert tmp.endswith('.json')
+        with open(tmp, 'w') as f:
+            f.write('partial')
+        raise RuntimeError('disk full')
+
+    with pytest.raises(RuntimeError, match='disk full'):
+        atomic_write(path, fail)
+    assert path.read_bytes() == b'\x00second'  # the old file stays whole
+    assert os.listdir(tmp_path / 'sub') == ['table.json']
+
+
+def test_atomic_files_get_umask_permissions(tmp_path):
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / 'a.bin', b'x')
+        atomic_write(tmp_path / 'b.bin',
+                     lambda tmp: open(tmp, 'wb').close(),
+                     sync=False)
+    finally:
+        os.umask(old)
+    for name in ('a.bin', 'b.bin'):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o640

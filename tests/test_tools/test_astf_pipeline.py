@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from astf_mm.apis import chunk_windows, stream_enhance
-from astf_mm.io import (encode_hevc_qp, list_frame_files, probe_video,
-                        read_frames, write_png_folder)
+from astf_mm.datasets.encoding import encode_hevc_qp
+from astf_mm.io import (list_frame_files, probe_video, read_frames,
+                        write_png_folder)
 from astf_mm.models import ASTF, EnhanceNet
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
                          make_frames_dataset)

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from astf_mm.io import VideoWriter, encode_hevc_qp, read_frames
+from astf_mm.datasets.encoding import encode_hevc_qp
+from astf_mm.io import VideoWriter, read_frames
 
 TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
                  'data')

@@ -24,7 +24,7 @@ shake, sub-pixel motion; several windows of different sizes and scales per
 photograph); the real clips are cut into short pieces inside their scenes,
 at two scales. GT and LQ both go through the same ``yuv420p`` path (GT = the
 lossless yuv420p round trip of the frames, LQ = x265 QP 37 low-delay P, the
-settings of :func:`astf_mm.io.encode_hevc_qp`).
+settings of :func:`astf_mm.datasets.encoding.encode_hevc_qp`).
 
 Splits, whole sources only:
 

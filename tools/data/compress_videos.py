@@ -8,7 +8,7 @@ Example::
 For each video: cut (``--start``/``--max-frames``), resize (``--resize``)
 and crop to even size, keep that as the lossless "raw" source, encode it
 with x265 at a fixed QP (low-delay P, no B-frames, every frame at ``--qp``,
-see :func:`astf_mm.io.encode_hevc_qp`), decode, and write::
+see :func:`astf_mm.datasets.encoding.encode_hevc_qp`), decode, and write::
 
     OUT_ROOT/gt/<video>/00000000.png ...   raw source frames (RGB)
     OUT_ROOT/lq/<video>/00000000.png ...   decoded HEVC frames (RGB)
@@ -34,8 +34,8 @@ from astf_mm.datasets.frame_pairs import (MANIFEST, VIDEO_EXTENSIONS, VideoJob,
                                           save_manifest, sha256_path,
                                           summary_table, write_ann_files,
                                           write_pair_folders)
-from astf_mm.io import VideoReadError, list_frame_files
-from astf_mm.io.video import _is_raw, verify_video
+from astf_mm.io import VideoReadError, list_frame_files, verify_video
+from astf_mm.io.ffmpeg import is_raw
 
 # The dataset-building library lives in astf_mm.datasets.frame_pairs; the
 # names the other data tools and the tests use are re-exported here.
@@ -218,7 +218,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 # keeps what decoded: decode and check every source first
                 verify_video(
                     path,
-                    size=args.size if _is_raw(path) else None,
+                    size=args.size if is_raw(path) else None,
                     pix_fmt=args.pix_fmt)
         manifest = build_dataset(jobs, args.out_root, args.qp, args.preset)
     except (VideoReadError, ValueError, FileNotFoundError) as err:

@@ -57,6 +57,7 @@ import shutil
 import sys
 from typing import Dict, List, Optional
 
+from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
                                           summary_table)
 from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
@@ -64,8 +65,7 @@ from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
                                             default_cache_dir,
                                             extract_wheel_members)
 from astf_mm.datasets.synthetic_motion import pan_frames
-from astf_mm.io import (atomic_write_text, encode_hevc_qp, probe_video,
-                        temp_sibling)
+from astf_mm.io import atomic_write_text, probe_video, temp_sibling
 
 QP = 37
 PRESET = 'medium'
