@@ -9,6 +9,9 @@
 #   bash tools/quickstart.sh --input my.mp4        # your own video
 #   bash tools/quickstart.sh --input my.mp4 --reference my_source.mp4
 #   bash tools/quickstart.sh --checkpoints S1.pth E1.pth E2.pth --config CFG
+#   bash tools/quickstart.sh --overwrite           # run again into the same
+#                                                  # --out (default
+#                                                  # outputs/quickstart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +21,7 @@ REFERENCE=
 CONFIG=configs/astf/sample/astf_fusion_c16b2_sample-qp37.py
 CHECKPOINTS=()
 OUT=outputs/quickstart
+OVERWRITE=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --input) INPUT=$2; shift 2 ;;
@@ -25,9 +29,17 @@ while [ $# -gt 0 ]; do
     --config) CONFIG=$2; shift 2 ;;
     --checkpoints) CHECKPOINTS=("$2" "$3" "$4"); shift 4 ;;
     --out) OUT=$2; shift 2 ;;
+    --overwrite) OVERWRITE=(--overwrite); shift ;;
     *) echo "unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
   esac
 done
+
+# a second run would replace the first one's results: only when asked
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ] && [ ${#OVERWRITE[@]} -eq 0 ]; then
+  echo "error: $OUT already holds results; pass --overwrite to replace the" \
+    "quick start's files there (nothing else is touched), or --out DIR" >&2
+  exit 1
+fi
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
@@ -73,12 +85,12 @@ if [ -n "$REFERENCE" ]; then REF_ARGS=(--reference "$REFERENCE"); fi
 echo "== ASTF on $INPUT"
 # lossless .mkv (FFV1): the file holds exactly the frames that were scored
 $PY tools/enhance_video.py "$INPUT" --config "$CONFIG" "${CKPT_ARGS[@]}" \
-  "${REF_ARGS[@]}" --output "$OUT/${NAME}_astf.mkv" \
+  "${REF_ARGS[@]}" "${OVERWRITE[@]}" --output "$OUT/${NAME}_astf.mkv" \
   --save-mask "$OUT/${NAME}_mask.mp4" \
   --save-intermediates "$OUT/${NAME}_intermediates"
 echo "== Figure-3 panel and metrics table on the sample validation videos"
 $PY tools/draw_panel.py --config "$CONFIG" "${CKPT_ARGS[@]}" \
-  --video carphone --frame 10 --out "$OUT/panel_carphone.png"
+  "${OVERWRITE[@]}" --video carphone --out "$OUT/panel_carphone.png"
 TEST_OPTS=()
 if [ ${#CHECKPOINTS[@]} -eq 3 ]; then
   # the config pins the sha256 of the shipped checkpoints, which the
@@ -102,7 +114,9 @@ if [ -n "$REFERENCE" ]; then
 fi
 echo "  ${NAME}_mask.mp4          ASTF mask"
 echo "  ${NAME}_intermediates/    stage-1, EnhanceNet1, EnhanceNet2, fuse videos"
-echo "  panel_carphone.png        Figure-3 style panel"
+echo "  panel_carphone.png        Figure-3 style panel (frame and crop where the"
+echo "                            output differs most from the input)"
+echo "  panel_carphone_diff.png   that difference, amplified"
 echo "  astf_table.md / .json     PSNR/SSIM/LPIPS/FID/tOF/tLP per row and video"
 echo
 echo "Sample validation videos (tools/test.py), average:"

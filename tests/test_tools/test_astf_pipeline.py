@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from astf_mm.apis import chunk_windows, stream_enhance
+from astf_mm.apis import stream_enhance
 from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.io import (list_frame_files, probe_video, read_frames,
                         write_png_folder)
 from astf_mm.models import ASTF, EnhanceNet
+from astf_mm.models.chunking import chunk_windows
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
                          make_frames_dataset)
 
@@ -50,7 +51,9 @@ def test_stream_enhance_sees_context_and_keeps_order():
 
 def test_astf_model_rows_chunking_and_errors(tiny_setup):
     specs = {
-        name: dict(generator=TINY_ENHANCENET, checkpoint=ckpt)
+        name: dict(
+            TINY_ENHANCENET,
+            init_cfg=dict(type='CheckedPretrained', checkpoint=ckpt))
         for name, ckpt in zip(('stage1', 'enhancenet1',
                                'enhancenet2'), tiny_setup['ckpts'])
     }
@@ -74,12 +77,12 @@ def test_astf_model_rows_chunking_and_errors(tiny_setup):
     torch.testing.assert_close(
         model.enhance(lqs)['fused_sharp'], out['fused_sharp'])
     with pytest.raises(ValueError, match='no checkpoint'):
-        ASTF(**dict(specs, stage1=dict(generator=TINY_ENHANCENET)))
-    bad = dict(type='EnhanceNet', mid_channels=16, num_blocks=1)
+        ASTF(**dict(specs, stage1=TINY_ENHANCENET))
     with pytest.raises(RuntimeError, match='does not fit'):
-        ASTF(**dict(specs, stage1=dict(specs['stage1'], generator=bad)))
+        ASTF(**dict(specs, stage1=dict(specs['stage1'], mid_channels=16)))
+    pinned = dict(specs['stage1']['init_cfg'], sha256='0' * 64)
     with pytest.raises(RuntimeError, match='sha256'):
-        ASTF(**dict(specs, stage1=dict(specs['stage1'], sha256='0' * 64)))
+        ASTF(**dict(specs, stage1=dict(specs['stage1'], init_cfg=pinned)))
 
 
 def test_tools_test_reports_every_row_per_video(tiny_setup):
@@ -261,21 +264,60 @@ def test_interrupted_enhance_leaves_no_output(tiny_setup, tmp_path,
 
 def test_draw_panel(tiny_setup, tmp_path):
     out = tmp_path / 'panel.png'
-    proc = subprocess.run([
+    cmd = [
         sys.executable, 'tools/draw_panel.py', '--config',
         str(tiny_setup['config']), '--data-root',
-        str(tiny_setup['data_root']), '--video', 'c', '--frame', '2', '--crop',
-        '16', '--out',
+        str(tiny_setup['data_root']), '--video', 'c', '--crop', '16',
+        '--out',
         str(out)
-    ],
-                          cwd=ROOT,
-                          capture_output=True,
-                          text=True)
+    ]
+
+    def run(*extra):
+        return subprocess.run([*cmd, *extra],
+                              cwd=ROOT,
+                              capture_output=True,
+                              text=True)
+
+    proc = run('--frame', '2')
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'frame 2' in proc.stdout
     panel = cv2.imread(str(out))
     # 8 tiles of 56 px with 4 px gaps; label + frame + square zoom
     assert panel.shape[1] == 8 * 56 + 7 * 4
     assert panel.shape[0] == 22 + 48 + 56
+    diff = cv2.imread(str(tmp_path / 'panel_diff.png'))
+    assert diff.shape == (22 + 48 + 56, 56, 3)
+    # a second run refuses to replace the images, unless --overwrite
+    before = out.read_bytes()
+    proc = run()
+    assert proc.returncode != 0
+    assert 'panel.png' in proc.stderr and '--overwrite' in proc.stderr
+    assert out.read_bytes() == before
+    proc = run('--overwrite')  # the frame chosen by the effect
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(os.listdir(tmp_path)) == ['panel.png', 'panel_diff.png']
+
+
+def test_panel_shows_where_the_output_differs_most():
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import draw_panel
+    h, w = 40, 50
+    lq = np.full((h, w, 3), 100, np.uint8)
+    out = lq.copy()
+    out[20:30, 5:15] += 12  # a change where the mask is on ...
+    out[0:10, 30:40] += 40  # ... and a larger one where it is off
+    mask = np.zeros((h, w, 3), np.uint8)
+    mask[15:35, 0:20] = 255
+    tiles = dict(lq=lq, fused_sharp=out, mask=mask)
+    effect = draw_panel.effect_map(tiles)
+    assert effect.max() == 12 and effect[0:10, 30:40].max() == 0
+    assert draw_panel.pick_crop(effect, 10) == (20, 5)
+    image, gain = draw_panel.difference_image(
+        dict(tiles, gt=lq), 10, (20, 5))
+    # the largest difference (40 levels) maps to about 100 levels
+    assert gain == pytest.approx(100 / 40)
+    full = image[22:22 + h]
+    assert full[25, 10, 0] == 128 + 30 and full[5, 0, 0] == 128
 
 
 def _psnr(a, b) -> float:
