@@ -32,9 +32,11 @@ import numpy as np
 from tqdm import tqdm
 
 from astf_mm.datasets.encoding import encode_hevc_qp, transcode_lossless
+from astf_mm.evaluation.psnr import frame_psnr
 from astf_mm.io import (VideoWriter, atomic_write_text, iter_pairs,
                         list_frame_files, probe_video, read_frames,
                         save_frame_png)
+from astf_mm.utils.checksum import update_sha256
 
 MANIFEST = 'manifest.json'
 MANIFEST_FORMAT = 1
@@ -96,24 +98,8 @@ def sha256_path(path: str) -> str:
     for file in files:
         if osp.isdir(path):
             digest.update(osp.basename(file).encode())
-        with open(file, 'rb') as f:
-            for block in iter(lambda: f.read(1 << 20), b''):
-                digest.update(block)
+        update_sha256(digest, file)
     return digest.hexdigest()
-
-
-def frame_psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 frames over all pixels and channels.
-
-    Args:
-        a (np.ndarray): First frame.
-        b (np.ndarray): Second frame, same shape.
-
-    Returns:
-        float: ``10 log10(255^2 / MSE)``; ``inf`` for identical frames.
-    """
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
-    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
 def _json_float(value: float) -> Optional[float]:

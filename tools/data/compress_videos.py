@@ -26,46 +26,25 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from astf_mm.datasets.frame_pairs import (MANIFEST, VIDEO_EXTENSIONS, VideoJob,
-                                          build_dataset, frame_psnr,
-                                          load_manifest, mean_psnr,
-                                          save_manifest, sha256_path,
-                                          summary_table, write_ann_files,
-                                          write_pair_folders)
+                                          build_dataset, load_manifest,
+                                          mean_psnr, save_manifest,
+                                          sha256_path, summary_table,
+                                          write_ann_files, write_pair_folders)
 from astf_mm.io import VideoReadError, list_frame_files, verify_video
 from astf_mm.io.ffmpeg import is_raw
+from astf_mm.utils.cli import parse_size
 
 # The dataset-building library lives in astf_mm.datasets.frame_pairs; the
 # names the other data tools and the tests use are re-exported here.
 __all__ = [
     'MANIFEST', 'VIDEO_EXTENSIONS', 'VideoJob', 'build_dataset',
-    'frame_psnr', 'load_manifest', 'mean_psnr', 'save_manifest',
+    'load_manifest', 'mean_psnr', 'save_manifest',
     'sha256_path', 'summary_table', 'write_ann_files', 'write_pair_folders',
     'parse_size', 'find_inputs', 'video_name', 'choose_val', 'main'
 ]
-
-
-def parse_size(text: Optional[str]) -> Optional[Tuple[int, int]]:
-    """Parse ``'WxH'`` into ``(width, height)``.
-
-    Args:
-        text (str, optional): e.g. ``'480x270'``; None passes through.
-
-    Returns:
-        tuple[int, int] | None: ``(width, height)``.
-    """
-    if text is None:
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'size must look like 480x270, got "{text}"') from None
-    if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f'size must be positive: "{text}"')
-    return w, h
 
 
 # ---------------------------------------------------------------------------
@@ -194,8 +173,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
+def build(args: argparse.Namespace) -> None:
+    """Check every source, then build the dataset and print its table."""
     paths = find_inputs(args.input)
     names = [video_name(p) for p in paths]
     val = set(choose_val(names, args.val_videos, args.val_ratio))
@@ -211,21 +190,26 @@ def main(argv: Optional[List[str]] = None) -> int:
             raw_pix_fmt=args.pix_fmt,
             fps=args.fps) for name, path in zip(names, paths)
     ]
-    try:
-        for path in paths:
-            if osp.isfile(path):
-                # ffmpeg exits 0 on a truncated source and the lossless cut
-                # keeps what decoded: decode and check every source first
-                verify_video(
-                    path,
-                    size=args.size if is_raw(path) else None,
-                    pix_fmt=args.pix_fmt)
-        manifest = build_dataset(jobs, args.out_root, args.qp, args.preset)
-    except (VideoReadError, ValueError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
+    for path in paths:
+        if osp.isfile(path):
+            # ffmpeg exits 0 on a truncated source and the lossless cut
+            # keeps what decoded: decode and check every source first
+            verify_video(
+                path,
+                size=args.size if is_raw(path) else None,
+                pix_fmt=args.pix_fmt)
+    manifest = build_dataset(jobs, args.out_root, args.qp, args.preset)
     print(summary_table(manifest, names))
     print(f'Wrote {args.out_root} ({MANIFEST}, meta_info_train.txt, '
           'meta_info_val.txt)')
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        build(args)
+    except (VideoReadError, ValueError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
     return 0
 
 

