@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/datasets/ldv_fixed_qp37.py',
     '../_base_/schedules/adam_cosine-restart_300k.py',
     '../_base_/models/enhancenet_c64b30.py',
+    '../_base_/losses/astf_losses.py',
 ]
 
 experiment_name = 'stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37'
@@ -19,10 +20,7 @@ model = dict(
     type='BasicVSR',
     generator=dict(
         _base_.enhancenet_c64b30, spynet_pretrained=spynet_pretrained),
-    # The paper's rho(x) = sqrt(x^2 + eps^2), eps = 1e-6; mmagic adds its
-    # eps un-squared: sqrt(x^2 + eps), hence 1e-12.
-    pixel_loss=dict(
-        type='CharbonnierLoss', loss_weight=1.0, reduction='mean', eps=1e-12),
+    pixel_loss=_base_.charbonnier_loss,
     # SPyNet is pretrained: keep it fixed while the rest warms up.
     train_cfg=dict(fix_iter=5000),
     data_preprocessor=dict(

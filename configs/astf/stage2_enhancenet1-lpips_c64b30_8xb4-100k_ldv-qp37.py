@@ -20,12 +20,7 @@ model = dict(
             type='Pretrained',
             checkpoint=stage1_checkpoint,
             prefix='generator.')),
-    pixel_loss=dict(
-        _delete_=True,
-        type='LPIPSLoss',
-        net='vgg',
-        loss_weight=1.0,
-        reduction='mean'),
+    pixel_loss=dict(_base_.lpips_loss, _delete_=True),
     # SPyNet comes trained from stage 1 and stays frozen in stage 2 (mmagic's
     # fix_iter): both refiners then keep the same flow network, and the ASTF
     # pipeline computes their flows once (ASTF.refiners_share_flows).

@@ -3,12 +3,13 @@
 _base_ = [
     '../astf_fusion_c64b30_ldv-qp37.py',
     '../../_base_/models/enhancenet_c16b2.py',
+    '../../_base_/sample_scale.py',
 ]
 
 experiment_name = 'astf_fusion_c16b2_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
-data_root = 'data/sample'
+data_root = _base_.sample_data_root
 
 model = dict(
     stage1=dict(
@@ -29,16 +30,8 @@ model = dict(
             checkpoint='checkpoints/sample/'
             'stage2_enhancenet2-tradeoff_c16b2_sample-qp37.pth',
             sha256='08e5ad3041bc0e1e0d2cd991f2fb84311e9733ebac2200c2ef5383a8be401b99')),
-    # No sharpening for these models. The paper gives no amount; we take the
-    # largest that keeps the output's PSNR at or above the compressed
-    # input's on the training split:
-    #   python tools/analysis_tools/sharpen_sweep.py THIS_CONFIG \
-    #     --ann-file meta_info_train.txt --max-frames 10
-    # The sample networks gain only ~0.01 dB over their input there, and
-    # even amount 0.1 costs 0.03 dB, so the answer is 0 (table in the
-    # README). Sharpening does lower LPIPS (amount 0.75 is best on LPIPS);
-    # --cfg-options model.fusion.sharpen_amount=0.5 trades PSNR for it.
+    # The largest sharpening that keeps PSNR at the input's on the training
+    # split (tools/analysis_tools/sharpen_sweep.py; table in the README).
     fusion=dict(sharpen_amount=0.0))
 
-test_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
+test_dataloader = _base_.sample_val_dataloader

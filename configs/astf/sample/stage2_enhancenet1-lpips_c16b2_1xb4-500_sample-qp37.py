@@ -6,12 +6,13 @@
 _base_ = [
     '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py',
     '../../_base_/models/enhancenet_c16b2.py',
+    '../../_base_/sample_scale.py',
 ]
 
 experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
-data_root = 'data/sample'
+data_root = _base_.sample_data_root
 stage1_checkpoint = 'checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'
 max_iters = 500
 val_interval = 125
@@ -20,23 +21,15 @@ model = dict(
     generator=dict(
         _base_.enhancenet_c16b2, init_cfg=dict(checkpoint=stage1_checkpoint)))
 
-train_dataloader = dict(
-    num_workers=1,
-    dataset=dict(
-        data_root=data_root,
-        ann_file='meta_info_train.txt',
-        num_input_frames=5))
-val_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='meta_info_val.txt'))
+train_dataloader = _base_.sample_train_dataloader
+val_dataloader = _base_.sample_val_dataloader
 test_dataloader = val_dataloader
 
-# 250 iterations at the LDV lr of 2e-4 left the network at its start:
-# the sample stage-1 lr
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
+optim_wrapper = _base_.sample_optim_wrapper
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 param_scheduler = dict(periods=[max_iters], restart_weights=[1])
 default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=val_interval))
-# validate and save an exponential moving average of the weights, as stage 1
-custom_hooks = [dict(type='EMAHook', momentum=0.01, priority='ABOVE_NORMAL')]
-randomness = dict(seed=0)
+    logger=dict(interval=_base_.sample_log_interval),
+    checkpoint=dict(interval=val_interval))
+custom_hooks = _base_.sample_custom_hooks
+randomness = _base_.sample_randomness
