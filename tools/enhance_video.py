@@ -18,7 +18,14 @@ is refused. SIGTERM is handled like Ctrl-C (temporaries removed, exit code
 
 With ``--reference SOURCE`` (the uncompressed video INPUT was made from),
 PSNR and SSIM of the input and of every stage against it are computed on
-the fly and written beside OUTPUT as ``<stem>_metrics.md`` / ``.json``.
+the fly and written beside OUTPUT as ``<stem>_metrics.md`` / ``.json``
+(with the per-frame values).
+
+With ``--viewer``, ``<stem>.html`` (videos in ``<stem>_viewer_files/``)
+plays the input, stage 1 (with ``--save-intermediates``), the enhanced
+output, the mask (with ``--save-mask``) and the reference in sync, with a
+wipe between any two and per-frame PSNR/LPIPS curves when a reference is
+given.
 """
 import argparse
 import json
@@ -34,12 +41,14 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import init_astf_model, stream_enhance
-from astf_mm.evaluation import frame_psnr, frame_ssim, table_markdown
+from astf_mm.evaluation import (frame_lpips, frame_psnr, frame_ssim,
+                                table_markdown)
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         exit_on_sigterm, iter_pairs, open_writer, probe_video,
                         read_frames, video_codec)
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
-from astf_mm.utils.cli import add_astf_model_args, add_stream_args
+from astf_mm.utils.cli import add_astf_model_args, add_stream_args, parse_size
+from astf_mm.visualization import viewer_files_dir, write_viewer
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 INTERMEDIATES = ('stage1', 'enhancenet1', 'enhancenet2', 'fused')
@@ -59,7 +68,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='end-to-end ASTF config (default: the sample models)')
     add_astf_model_args(parser)
     parser.add_argument(
-        '--size', help='WxH of a raw .yuv input (e.g. 960x536)')
+        '--size',
+        type=parse_size,
+        help='WxH of a raw .yuv input (e.g. 960x536)')
     parser.add_argument(
         '--pix-fmt', default='yuv420p', help='pixel format of a .yuv input')
     parser.add_argument(
@@ -90,12 +101,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='the uncompressed video INPUT was made from (file or frame '
         'folder, same frames): report PSNR/SSIM of the input and of every '
         'stage against it in OUTPUT\'s <stem>_metrics.md/.json')
+    parser.add_argument(
+        '--viewer',
+        action='store_true',
+        help='also write <stem>.html: the streams side by side, in sync, '
+        'with a wipe and per-frame curves (videos in <stem>_viewer_files/)')
     add_stream_args(parser)
     args = parser.parse_args(argv)
     try:
         _check_crf(args)
     except ValueError as err:
         parser.error(str(err))
+    if args.viewer and args.size:
+        parser.error('--viewer reads the input again and needs a video file '
+                     'or frame folder, not a raw .yuv (--size).')
     return args
 
 
@@ -136,6 +155,11 @@ def _output_crf(path: str, args: argparse.Namespace) -> Optional[int]:
     return None
 
 
+def viewer_path(args: argparse.Namespace) -> str:
+    """``<output stem>.html`` (its videos in ``<stem>_viewer_files/``)."""
+    return osp.splitext(args.output.rstrip('/'))[0] + '.html'
+
+
 def plan_outputs(args: argparse.Namespace) -> Dict[str, str]:
     """Output name -> path, every path checked before anything runs.
 
@@ -168,11 +192,16 @@ def plan_outputs(args: argparse.Namespace) -> Dict[str, str]:
         for ext in ('.md', '.json'):
             files['metrics' + ext] = base + ext
             options['metrics' + ext] = 'metrics file'
+    if args.viewer:
+        files['viewer'] = viewer_path(args)
+        files['viewer files'] = viewer_files_dir(files['viewer'])
+        options['viewer'] = options['viewer files'] = '--viewer'
     for name, path in files.items():
         check_output_path(
             path,
             inputs,
-            kind='file' if _is_video_file(path) else 'folder',
+            kind='file' if _is_video_file(path) or name == 'viewer' else
+            'folder',
             overwrite=args.overwrite,
             name=options[name])
         if name in outputs and _is_video_file(path):
@@ -193,40 +222,64 @@ def plan_outputs(args: argparse.Namespace) -> Dict[str, str]:
     return outputs
 
 
-def _parse_size(size: Optional[str]):
-    if size is None:
-        return None
-    try:
-        width, height = (int(v) for v in size.lower().split('x'))
-    except ValueError:
-        raise ValueError(f'--size must be WxH, got {size!r}.') from None
-    return width, height
+# rows drawn as per-frame curves in the viewer, and their labels there
+CURVE_ROWS = {'lq': 'input', 'stage1': 'stage 1', 'fused_sharp': 'enhanced'}
 
 
 class ReferenceScores:
-    """Per-frame PSNR/SSIM of every pipeline row against a reference."""
+    """Per-frame PSNR/SSIM of every pipeline row against a reference.
 
-    def __init__(self, name: str) -> None:
+    Args:
+        name (str): The reference's name, for the table.
+        lpips_rows (tuple[str]): Rows whose per-frame LPIPS-alex is also
+            computed (for the viewer's curves). Default: none.
+    """
+
+    def __init__(self, name: str, lpips_rows: tuple = ()) -> None:
         self.name = name
-        self.sums = {row: dict(PSNR=0., SSIM=0.) for row in ROWS}
-        self.count = 0
+        self.lpips_rows = lpips_rows
+        self.per_frame = {
+            row: dict(PSNR=[], SSIM=[], **({
+                'LPIPS': []
+            } if row in lpips_rows else {}))
+            for row in ROWS
+        }
+
+    @property
+    def count(self) -> int:
+        return len(self.per_frame[ROWS[0]]['PSNR'])
 
     def add(self, result: Dict[str, np.ndarray], ref: np.ndarray) -> None:
         for row in ROWS:
-            self.sums[row]['PSNR'] += frame_psnr(result[row], ref)
-            self.sums[row]['SSIM'] += frame_ssim(result[row], ref)
-        self.count += 1
+            values = self.per_frame[row]
+            values['PSNR'].append(frame_psnr(result[row], ref))
+            values['SSIM'].append(frame_ssim(result[row], ref))
+            if row in self.lpips_rows:
+                values['LPIPS'].append(frame_lpips(result[row], ref))
 
     def table(self) -> Dict[str, Dict[str, Dict[str, float]]]:
-        """Row -> metric -> {video: mean over frames}."""
+        """Row -> metric -> {video: mean over frames} (PSNR and SSIM)."""
         return {
             row: {
                 metric: {
-                    self.name: total / max(self.count, 1)
+                    self.name: float(np.mean(values[metric]))
+                    if values[metric] else 0.
                 }
-                for metric, total in sums.items()
+                for metric in ('PSNR', 'SSIM')
             }
-            for row, sums in self.sums.items()
+            for row, values in self.per_frame.items()
+        }
+
+    def curves(self) -> Dict[str, Dict[str, List[float]]]:
+        """Metric -> viewer label -> per-frame values (the viewer's)."""
+        metrics = ('PSNR', 'LPIPS') if self.lpips_rows else ('PSNR', )
+        return {
+            metric: {
+                label: self.per_frame[row][metric]
+                for row, label in CURVE_ROWS.items()
+                if metric in self.per_frame[row]
+            }
+            for metric in metrics
         }
 
     def write(self, base: str) -> str:
@@ -235,8 +288,12 @@ class ReferenceScores:
         markdown = (f'Frames: {self.count}, reference: {self.name}\n\n' +
                     table_markdown(table, ROW_TITLES))
         atomic_write_text(base + '.md', markdown)
-        atomic_write_text(base + '.json', json.dumps(
-            dict(frames=self.count, table=table), indent=2))
+        atomic_write_text(
+            base + '.json',
+            json.dumps(
+                dict(frames=self.count, table=table,
+                     per_frame=self.per_frame),
+                indent=2))
         return markdown
 
 
@@ -253,7 +310,7 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
     for path in (args.input, args.reference):
         if path is not None and not osp.exists(path):
             raise FileNotFoundError(f'{path} does not exist.')
-    size = _parse_size(args.size)
+    size = args.size
     outputs = plan_outputs(args)
     info = probe_video(args.input, size=size, pix_fmt=args.pix_fmt)
     fps = args.fps or info.fps or 25.
@@ -284,7 +341,9 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
             pix_fmt=args.pix_fmt,
             max_frames=args.max_frames)
         results = iter_pairs(results, refs, (args.input, args.reference))
-        scores = ReferenceScores(osp.basename(args.reference))
+        scores = ReferenceScores(
+            osp.basename(args.reference),
+            lpips_rows=tuple(CURVE_ROWS) if args.viewer else ())
     start = time.perf_counter()
     with ExitStack() as stack:
         writers = {
@@ -317,6 +376,22 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
         base = osp.splitext(args.output.rstrip('/'))[0] + '_metrics'
         print(scores.write(base))
         outputs['metrics'] = base + '.md'
+    if args.viewer:
+        streams = {'input': args.input}
+        labels = dict(stage1='stage 1', fused_sharp='enhanced', mask='mask')
+        for name, label in labels.items():
+            if name in outputs:
+                streams[label] = outputs[name]
+        if args.reference:
+            streams['reference'] = args.reference
+        page = write_viewer(
+            viewer_path(args),
+            streams,
+            metrics=scores.curves() if scores is not None else None,
+            title=f'ASTF: {osp.basename(args.input)}',
+            fps=fps,
+            overwrite=args.overwrite)
+        outputs['viewer'] = page.html
     return outputs
 
 

@@ -87,7 +87,7 @@ echo "== ASTF on $INPUT"
 $PY tools/enhance_video.py "$INPUT" --config "$CONFIG" "${CKPT_ARGS[@]}" \
   "${REF_ARGS[@]}" "${OVERWRITE[@]}" --output "$OUT/${NAME}_astf.mkv" \
   --save-mask "$OUT/${NAME}_mask.mp4" \
-  --save-intermediates "$OUT/${NAME}_intermediates"
+  --save-intermediates "$OUT/${NAME}_intermediates" --viewer
 echo "== Figure-3 panel and metrics table on the sample validation videos"
 $PY tools/draw_panel.py --config "$CONFIG" "${CKPT_ARGS[@]}" \
   "${OVERWRITE[@]}" --video carphone --out "$OUT/panel_carphone.png"
@@ -114,6 +114,8 @@ if [ -n "$REFERENCE" ]; then
 fi
 echo "  ${NAME}_mask.mp4          ASTF mask"
 echo "  ${NAME}_intermediates/    stage-1, EnhanceNet1, EnhanceNet2, fuse videos"
+echo "  ${NAME}_astf.html         open in a browser: every stream side by side, in"
+echo "                            sync, with a wipe and per-frame curves"
 echo "  panel_carphone.png        Figure-3 style panel (frame and crop where the"
 echo "                            output differs most from the input)"
 echo "  panel_carphone_diff.png   that difference, amplified"

@@ -1,6 +1,7 @@
 """LPIPS per video (ASTF, Table 2)."""
 from typing import Optional
 
+import numpy as np
 import torch
 from mmagic.registry import METRICS
 
@@ -79,3 +80,25 @@ class VideoLPIPS(PerVideoMetric):
                       data_sample: dict) -> dict:
         dists = self.frame_distances(pred, gt)
         return dict(sum=float(dists.sum()), count=int(dists.numel()))
+
+
+@torch.no_grad()
+def frame_lpips(pred: np.ndarray, gt: np.ndarray, net: str = 'alex') -> float:
+    """LPIPS of one frame pair (the shared, real-weight network).
+
+    Args:
+        pred (np.ndarray): ``(h, w, 3)`` uint8 RGB.
+        gt (np.ndarray): Same shape.
+        net (str): ``'alex'`` or ``'vgg'``. Default: 'alex'.
+
+    Returns:
+        float: The distance.
+    """
+    model = shared_lpips(net)
+    device = next(model.parameters()).device
+
+    def to_tensor(frame: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(frame).to(device).permute(
+            2, 0, 1)[None].float() / 255.
+
+    return float(model(to_tensor(pred), to_tensor(gt), normalize=True))

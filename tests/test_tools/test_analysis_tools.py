@@ -1,4 +1,6 @@
-"""tools/analysis_tools: sharpening sweep and loss balance, tiny networks."""
+"""tools/analysis_tools: sharpening sweep, loss balance and per-video
+evaluation of a network, on tiny networks."""
+import json
 import os.path as osp
 import sys
 
@@ -12,6 +14,7 @@ from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
                          save_tiny_checkpoint, tiny_overrides)
 
 sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+import eval_network  # noqa: E402
 import loss_balance  # noqa: E402
 import sharpen_sweep  # noqa: E402
 
@@ -112,3 +115,39 @@ def test_loss_balance_refuses_a_single_loss(tmp_path):
     cfg.merge_from_dict(tiny_overrides(data_root, tmp_path / 'work'))
     with pytest.raises(TypeError, match='CharbonnierLoss'):
         loss_balance.measure(cfg, batches=1)
+
+
+def test_eval_network_scores_every_video_against_its_input(tmp_path):
+    data_root = make_frames_dataset(
+        tmp_path / 'data', {'val': ['c', 'd']}, num_frames=4)
+    ckpt = save_tiny_checkpoint(tmp_path / 'net.pth', seed=1)
+    config = tmp_path / 'tiny_stage1.py'
+    config.write_text(
+        f"_base_ = '{osp.join(ROOT, SAMPLE_STAGE1)}'\n"
+        'model = dict(generator=dict(mid_channels=8, num_blocks=1))\n')
+    out = tmp_path / 'eval' / 'heldout.md'
+    argv = [
+        str(config), ckpt, '--data-root',
+        str(data_root), '--out',
+        str(out), '--max-seq-len', '3', '--device', 'cpu'
+    ]
+    eval_network.main(argv)
+    results = json.loads((tmp_path / 'eval' / 'heldout.json').read_text())
+    assert sorted(results) == ['c', 'd']
+    # the input's PSNR, computed independently from the files
+    lq = list(read_frames(str(data_root / 'lq' / 'c')))
+    gt = list(read_frames(str(data_root / 'gt' / 'c')))
+    expected = np.mean([
+        10 * np.log10(255.**2 / np.mean((a.astype(float) - b)**2))
+        for a, b in zip(lq, gt)
+    ])
+    assert results['c']['PSNR lq'] == pytest.approx(expected, abs=1e-6)
+    # the tiny network changes its input, so the output scores differ
+    assert results['c']['PSNR out'] != results['c']['PSNR lq']
+    text = out.read_text()
+    gain = np.mean([r['PSNR out'] - r['PSNR lq'] for r in results.values()])
+    assert '| **mean** |' in text and f'{gain:+.3f}' in text
+    assert 'Worst gain:' in text
+    # the table is never replaced without --overwrite
+    with pytest.raises(SystemExit, match='--overwrite'):
+        eval_network.main(argv)

@@ -358,6 +358,46 @@ def test_enhance_video_reference_report(tiny_setup, tmp_path):
     assert 'fuse+sharp' in (tmp_path / 'out_metrics.md').read_text()
 
 
+def test_enhance_video_viewer_with_per_frame_curves(tiny_setup, tmp_path,
+                                                    real_weights):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import enhance_video
+    clip = tmp_path / 'clip.mkv'
+    pristine = make_clip(clip)
+    reference = tmp_path / 'pristine'
+    write_png_folder(pristine, reference)
+    out = tmp_path / 'out.mkv'
+    args = enhance_video.parse_args([
+        str(clip), '--output',
+        str(out), '--config',
+        str(tiny_setup['config']), '--reference',
+        str(reference), '--save-intermediates',
+        str(tmp_path / 'inter'), '--save-mask',
+        str(tmp_path / 'mask.mkv'), '--viewer'
+    ])
+    outputs = enhance_video.enhance_video(args)
+    page = tmp_path / 'out.html'
+    assert outputs['viewer'] == str(page)
+    files = sorted(os.listdir(tmp_path / 'out_viewer_files'))
+    assert len(files) == 5 and all(f.endswith('.mp4') for f in files)
+    for label in ('input', 'stage 1', 'enhanced', 'mask', 'reference'):
+        assert label in page.read_text()
+    report = json.loads((tmp_path / 'out_metrics.json').read_text())
+    per_frame = report['per_frame']
+    assert len(per_frame['fused_sharp']['PSNR']) == 6
+    assert len(per_frame['lq']['LPIPS']) == 6
+    assert 'LPIPS' not in per_frame['enhancenet1']  # curves only
+    # the table is the mean of the per-frame values
+    assert report['table']['lq']['PSNR']['pristine'] == pytest.approx(
+        np.mean(per_frame['lq']['PSNR']))
+    decoded_lq = list(read_frames(str(clip)))
+    assert per_frame['lq']['PSNR'][2] == pytest.approx(
+        _psnr(decoded_lq[2], pristine[2]), abs=1e-6)
+    # a second run refuses to replace the page
+    with pytest.raises(enhance_video.OutputPathError, match='viewer'):
+        enhance_video.plan_outputs(args)
+
+
 def test_enhance_video_reference_must_match(tiny_setup, tmp_path):
     sys.path.insert(0, osp.join(ROOT, 'tools'))
     import enhance_video
