@@ -21,6 +21,8 @@ import time
 import common
 import torch
 
+from astf_mm.io import atomic_write_text
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLIP = 'data/sample/demo/carphone_qp37.mkv'
 
@@ -90,10 +92,7 @@ def main() -> None:
         '', 'Wall time includes the start-up (imports, model building); '
         'peak RSS is that of the whole process.', ''
     ]
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(lines))
-    os.replace(tmp, args.out)
+    atomic_write_text(args.out, '\n'.join(lines))
     print(f'wrote {args.out}')
 
 

@@ -10,6 +10,8 @@ from typing import Callable, Dict, List, Tuple
 
 import torch
 
+from astf_mm.io import atomic_write_text
+
 
 def cpu_name() -> str:
     """The CPU model from ``/proc/cpuinfo`` (or ``platform``)."""
@@ -123,11 +125,7 @@ def write_report(path: str, title: str, info: Dict[str, str],
         f'- command: `python {" ".join(sys.argv)}`',
         f'- total time: {time.perf_counter() - start:.0f} s', ''
     ] + body
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    os.replace(tmp, path)
+    atomic_write_text(path, '\n'.join(lines) + '\n')
     print(f'wrote {path}')
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (compat shims before mmagic)
 from astf_mm.datasets import videos_from_ann
-from astf_mm.io import read_frames, temp_sibling
+from astf_mm.io import atomic_write, read_frames
 
 
 def load_videos(data_root: str, folder: str, names: Sequence[str],
@@ -192,22 +192,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         optimizer.step()
         bar.set_postfix(epe=f'{loss.item():.3f}', refresh=False)
         if (it + 1) % 100 == 0 or it + 1 == args.iters:
-            tmp = temp_sibling(latest)
-            torch.save(
-                dict(spynet=spynet.state_dict(),
-                     optimizer=optimizer.state_dict(),
-                     generator=generator.get_state(), iter=it + 1), tmp)
-            os.replace(tmp, latest)
+            state = dict(
+                spynet=spynet.state_dict(),
+                optimizer=optimizer.state_dict(),
+                generator=generator.get_state(),
+                iter=it + 1)
+            atomic_write(latest, lambda tmp: torch.save(state, tmp))
     report(f'after {args.iters} iterations')
     # mmagic's SPyNet checkpoint format: the flow modules, not mean/std
     weights = {
         k: v
         for k, v in spynet.state_dict().items() if k.startswith('basic_module')
     }
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = temp_sibling(args.out)
-    torch.save(weights, tmp)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, lambda tmp: torch.save(weights, tmp))
     print(f'wrote {args.out}')
     return 0
 

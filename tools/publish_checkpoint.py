@@ -13,6 +13,7 @@ import torch
 
 import astf_mm  # noqa: F401  (applies shims)
 from astf_mm.compat import safe_torch_load
+from astf_mm.io import atomic_write
 from astf_mm.utils.checksum import sha256_of
 
 
@@ -30,9 +31,7 @@ def publish(src: str, dst: str) -> str:
     out = dict(
         state_dict=state,
         meta=dict(iter=meta.get('iter'), source=os.path.basename(src)))
-    tmp = f'{dst}.tmp-{os.getpid()}'
-    torch.save(out, tmp)
-    os.replace(tmp, dst)
+    atomic_write(dst, lambda tmp: torch.save(out, tmp))
     return sha256_of(dst)
 
 

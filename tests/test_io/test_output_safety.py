@@ -279,3 +279,46 @@ def test_atomic_files_get_umask_permissions(tmp_path):
         os.umask(old)
     for name in ('a.bin', 'b.bin'):
         assert os.stat(tmp_path / name).st_mode & 0o777 == 0o640
+
+
+def test_atomic_write_without_overwrite_and_with_a_named_temporary(tmp_path):
+    path = tmp_path / 'page.html'
+    atomic_write_text(path, 'theirs')
+    with pytest.raises(OutputPathError) as err:
+        atomic_write(path, lambda tmp: open(tmp, 'w').close(),
+                     overwrite=False)
+    assert str(err.value) == f'{path}: exists; refusing to replace it.'
+    assert path.read_text() == 'theirs'
+
+    def appear(tmp):  # another writer finishes first
+        open(tmp, 'w').close()
+        path.write_text('first')
+
+    os.remove(path)
+    with pytest.raises(OutputPathError, match='appeared while'):
+        atomic_write(path, appear, overwrite=False)
+    assert path.read_text() == 'first'
+    assert os.listdir(tmp_path) == ['page.html']
+
+    # a caller's own temporary name (the checkpoint hook's pid pattern)
+    named = str(tmp_path / '.ckpt.pth.mine-1')
+    seen = []
+
+    def write(tmp):
+        seen.append(tmp)
+        with open(tmp, 'wb') as f:
+            f.write(b'weights')
+
+    atomic_write(tmp_path / 'ckpt.pth', write, tmp=named)
+    assert seen == [named]
+    assert (tmp_path / 'ckpt.pth').read_bytes() == b'weights'
+    assert sorted(os.listdir(tmp_path)) == ['ckpt.pth', 'page.html']
+    with pytest.raises(ValueError, match='must be in the folder'):
+        atomic_write(tmp_path / 'x.pth', write,
+                     tmp=str(tmp_path / 'sub' / '.x'))
+    # a folder is never replaced by a file
+    (tmp_path / 'dir').mkdir()
+    with pytest.raises(OutputPathError, match='is a folder'):
+        atomic_write_bytes(tmp_path / 'dir', b'x')
+    assert os.listdir(tmp_path / 'dir') == []
+    assert sorted(os.listdir(tmp_path)) == ['ckpt.pth', 'dir', 'page.html']

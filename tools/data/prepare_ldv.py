@@ -32,16 +32,15 @@ videos are skipped on a second run.
 import argparse
 import os
 import os.path as osp
-import shutil
 import sys
-import tempfile
 from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
 from astf_mm.datasets.frame_pairs import (load_manifest, mean_psnr,
-                                          save_manifest, summary_table,
-                                          write_ann_files, write_pair_folders)
+                                          pair_fingerprints, save_manifest,
+                                          summary_table, write_ann_files,
+                                          write_pair_folders)
 from astf_mm.io import probe_video, read_frames
 
 MANIFEST = 'manifest_ldv.json'
@@ -151,8 +150,13 @@ def _source_info(path: str) -> dict:
     return dict(file=osp.basename(path), bytes=st.st_size)
 
 
-def convert_pair(name: str, raw_path: str, comp_path: str, out_root: str,
-                 split: str, max_frames: Optional[int]) -> dict:
+def convert_pair(name: str,
+                 raw_path: str,
+                 comp_path: str,
+                 out_root: str,
+                 split: str,
+                 max_frames: Optional[int],
+                 previous: Optional[dict] = None) -> dict:
     """Decode one raw/compressed pair into ``gt/<name>`` and ``lq/<name>``.
 
     Args:
@@ -162,6 +166,10 @@ def convert_pair(name: str, raw_path: str, comp_path: str, out_root: str,
         out_root (str): Dataset root.
         split (str): ``'train'`` or ``'val'``.
         max_frames (int, optional): Keep only the first frames.
+        previous (dict, optional): The video's manifest entry from an
+            earlier run: the proof that its folders may be replaced
+            (:func:`astf_mm.datasets.frame_pairs.check_replaceable`).
+            Default: None.
 
     Returns:
         dict: The manifest entry.
@@ -179,18 +187,14 @@ def convert_pair(name: str, raw_path: str, comp_path: str, out_root: str,
     total = raw.num_frames
     if max_frames is not None:
         total = min(total, max_frames)
-    work = tempfile.mkdtemp(prefix=f'.work-{name}-', dir=out_root)
-    try:
-        psnrs = write_pair_folders(
-            read_frames(raw_path, max_frames=max_frames),
-            read_frames(comp_path, max_frames=max_frames),
-            out_root,
-            name,
-            work,
-            total=total,
-            sources=(raw_path, comp_path))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    psnrs = write_pair_folders(
+        read_frames(raw_path, max_frames=max_frames),
+        read_frames(comp_path, max_frames=max_frames),
+        out_root,
+        name,
+        total=total,
+        sources=(raw_path, comp_path),
+        previous=previous)
     return dict(
         name=name,
         split=split,
@@ -203,7 +207,8 @@ def convert_pair(name: str, raw_path: str, comp_path: str, out_root: str,
         height=raw.height,
         fps=raw.fps,
         compressed_codec=comp.codec,
-        psnr_lq_rgb=mean_psnr(psnrs))
+        psnr_lq_rgb=mean_psnr(psnrs),
+        folders=pair_fingerprints(out_root, name))
 
 
 def prepare_ldv(raw_dir: str,
@@ -253,7 +258,8 @@ def prepare_ldv(raw_dir: str,
         else:
             manifest['videos'][name] = convert_pair(name, raw_path,
                                                     comp_path, out_root,
-                                                    splits[name], max_frames)
+                                                    splits[name], max_frames,
+                                                    entry)
             skipped[name] = False
         save_manifest(out_root, manifest, MANIFEST)
     # Only the videos of this run go into this run's annotation files.
