@@ -1,10 +1,11 @@
 """Command-line options shared by the tools that run ASTF."""
 import argparse
-import re
 from typing import Optional, Tuple
 
 import torch
 from mmengine.config import DictAction
+
+from .checksum import check_sha256
 
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +27,14 @@ def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _sha256_arg(text: str) -> str:
-    if not re.fullmatch(r'[0-9a-fA-F]{64}', text):
+    """argparse type: a sha256 (:func:`astf_mm.utils.checksum.check_sha256`),
+    in lower case."""
+    try:
+        return check_sha256(text, 'a sha256')
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f'a sha256 is 64 hex digits, got "{text}" ({len(text)} '
-            'characters)')
-    return text.lower()
+            'characters)') from None
 
 
 def add_astf_model_args(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@ import argparse
 
 import pytest
 
-from astf_mm.utils.cli import add_cfg_options_arg, parse_size
+from astf_mm.utils.cli import (add_astf_model_args, add_cfg_options_arg,
+                               parse_size)
 from astf_mm.utils.launch import add_launch_args
 
 
@@ -46,3 +47,17 @@ def test_cfg_options(add):
         'c': 'x'
     }
     assert parser.parse_args([]).cfg_options is None
+
+
+def test_sha256_option_uses_the_one_check(capsys):
+    parser = argparse.ArgumentParser()
+    add_astf_model_args(parser)
+    digest = 'AB' * 32
+    args = parser.parse_args(['--sha256', digest, 'c' * 64, '0' * 64])
+    assert args.sha256 == ['ab' * 32, 'c' * 64, '0' * 64]
+    for bad in ('ab' * 31, 'g' * 64, 'a' * 65):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(['--sha256', bad, 'c' * 64, 'c' * 64])
+        assert exit_.value.code == 2
+        assert (f'argument --sha256: a sha256 is 64 hex digits, got "{bad}" '
+                f'({len(bad)} characters)') in capsys.readouterr().err
