@@ -16,7 +16,6 @@ Timings are medians of ``--repeats`` runs after one warm-up run (the
 direct method at large ``r`` gets a single timed run: it takes seconds).
 """
 import argparse
-import glob
 import os
 import sys
 from typing import List, Optional
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from common import machine_info, median_time, run_and_report
 
 from astf_mm.evaluation import frame_psnr
+from astf_mm.io import read_frames
 from astf_mm.models.fusion import (DEFAULT_SHARPEN_AMOUNT, ASTFFusion,
                                    astf_mask, local_variance, rgb_to_luma,
                                    unsharp_mask)
@@ -129,11 +129,9 @@ def sharpen_cost(gt: np.ndarray, lq: np.ndarray) -> List[float]:
     return values
 
 
-def read_frames(folder: str, limit: int = 10) -> np.ndarray:
-    paths = sorted(glob.glob(os.path.join(folder, '*.png')))[:limit]
-    if not paths:
-        raise FileNotFoundError(f'no PNG frames in {folder}')
-    return np.stack([cv2.imread(p)[..., ::-1] for p in paths])
+def first_frames(folder: str, limit: int = 10) -> np.ndarray:
+    """The first ``limit`` frames of a frame folder (io's natural order)."""
+    return np.stack(list(read_frames(folder, max_frames=limit)))
 
 
 def bench_sharpen_cost(psnr_gt: Optional[str], psnr_lq: Optional[str],
@@ -162,7 +160,7 @@ def bench_sharpen_cost(psnr_gt: Optional[str], psnr_lq: Optional[str],
         print(f'skipping grace_hopper: {err}', file=sys.stderr)
     if psnr_gt and psnr_lq:
         cases.append((psnr_label or f'{psnr_lq} vs {psnr_gt}',
-                      read_frames(psnr_gt), read_frames(psnr_lq)))
+                      first_frames(psnr_gt), first_frames(psnr_lq)))
     for name, gt, lq in cases:
         values = sharpen_cost(gt, lq)
         base = values[0]

@@ -32,7 +32,6 @@ Timings are medians of ``--repeats`` runs after one warm-up run.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -216,14 +215,15 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
 def real_frames(num: int, w: int, h: int) -> torch.Tensor:
     """Real frames (Big Buck Bunny from the sample data) resized to wxh."""
     import cv2
+
+    from astf_mm.io import read_frames
     folder = osp.join(ROOT, SAMPLE_CLIP)
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{folder} is missing: run '
                                 'python tools/data/make_sample_data.py')
-    files = sorted(os.listdir(folder))[:num]
     frames = [
-        cv2.resize(cv2.imread(osp.join(folder, f))[..., ::-1], (w, h),
-                   interpolation=cv2.INTER_CUBIC) for f in files
+        cv2.resize(frame, (w, h), interpolation=cv2.INTER_CUBIC)
+        for frame in read_frames(folder, max_frames=num)
     ]
     x = torch.from_numpy(np.stack(frames).copy()).permute(0, 3, 1, 2)
     return x.float().div_(255).unsqueeze(0)
