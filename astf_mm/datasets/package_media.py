@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from typing import Dict
 
-from astf_mm.datasets.frame_pairs import sha256_path
+from astf_mm.datasets.manifest import sha256_path
 from astf_mm.io import atomic_folder, atomic_write, atomic_write_bytes
 from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
 

