@@ -100,7 +100,10 @@ def compose_panel(tiles: Dict[str, np.ndarray],
             image[y:y + crop, x:x + crop], (w, w),
             interpolation=cv2.INTER_NEAREST)
         label = np.full((label_h, w, 3), 255, np.uint8)
-        cv2.putText(label, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+        # smaller type where a narrow frame would cut the title
+        width = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0]
+        scale = 0.45 * min(1., (w - 8) / max(width, 1))
+        cv2.putText(label, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, scale,
                     (0, 0, 0), 1, cv2.LINE_AA)
         columns.append(np.concatenate([label, full, zoom], axis=0))
     gap = np.full((columns[0].shape[0], 4, 3), 255, np.uint8)
