@@ -3,10 +3,11 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmagic.registry import MODELS, WEIGHT_INITIALIZERS
+from mmagic.registry import MODELS
 from mmengine.config import Config
 
 from astf_mm.models.astf_model import ASTF, NETWORKS
+from astf_mm.models.weight_init import build_network, load_trained
 
 
 def init_astf_model(config: Union[str, Config],
@@ -76,18 +77,8 @@ def init_generator(config: Union[str, Config],
         ``network.checkpoint_sha256``.
     """
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
-    generator = cfg.model.generator.to_dict()
-    generator.pop('init_cfg', None)
-    # the checkpoint holds every weight, SPyNet's included
-    if generator.get('spynet_pretrained'):
-        generator['spynet_pretrained'] = None
-    network = MODELS.build(generator)
-    WEIGHT_INITIALIZERS.build(
-        dict(
-            type='CheckedPretrained',
-            checkpoint=checkpoint,
-            sha256=sha256,
-            name='generator'))(network)
-    if channels_last:
-        network.to(memory_format=torch.channels_last)
-    return network.to(device).eval().requires_grad_(False)
+    network, _ = build_network(cfg.model.generator.to_dict())
+    weights = dict(
+        type='CheckedPretrained', checkpoint=checkpoint, sha256=sha256)
+    return load_trained(network, weights, 'generator',
+                        channels_last).to(device)

@@ -1,14 +1,14 @@
 """The end-to-end ASTF model evaluated by ``tools/test.py``."""
-import copy
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmagic.registry import MODELS, WEIGHT_INITIALIZERS
+from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 from mmengine.model import BaseModel
 
 from .chunking import chunk_windows
 from .enhance_net import EnhanceNet
+from .weight_init import build_network, load_trained
 
 # The three trained networks, in the order of ``--checkpoints``.
 NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
@@ -91,12 +91,8 @@ class ASTF(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self._weights: Dict[str, dict] = {}
         for name, cfg in zip(NETWORKS, (stage1, enhancenet1, enhancenet2)):
-            cfg = copy.deepcopy(dict(cfg))
-            self._weights[name] = cfg.pop('init_cfg', None)
-            # the checkpoint holds every weight, SPyNet's included
-            if cfg.get('spynet_pretrained'):
-                cfg['spynet_pretrained'] = None
-            setattr(self, name, MODELS.build(cfg))
+            network, self._weights[name] = build_network(cfg)
+            setattr(self, name, network)
         self.fusion = MODELS.build(fusion)
         self.max_seq_len = max_seq_len
         self.overlap = overlap
@@ -114,20 +110,10 @@ class ASTF(BaseModel):
         if self._is_init:
             return
         for name in NETWORKS:
-            weights = self._weights[name]
-            if not weights:
-                raise ValueError(
-                    f'{name}: no checkpoint given. Train it (see the README) '
-                    f'or set model.{name}.init_cfg=dict(type='
-                    "'CheckedPretrained', checkpoint=PATH).")
-            weights = dict(weights)
-            weights.setdefault('name', name)
-            network = getattr(self, name)
-            WEIGHT_INITIALIZERS.build(weights)(network)
+            network = load_trained(
+                getattr(self, name), self._weights[name], name,
+                self.channels_last)
             self.checkpoint_sha256[name] = network.checkpoint_sha256
-            if self.channels_last:
-                network.to(memory_format=torch.channels_last)
-            network.eval().requires_grad_(False)
         self._is_init = True
 
     def refiners_share_flows(self) -> bool:

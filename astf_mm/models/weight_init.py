@@ -1,8 +1,11 @@
-"""A weight initializer that loads a checked checkpoint, strictly."""
-from typing import Optional
+"""A weight initializer that loads a checked checkpoint, strictly, and the
+building of trained networks on it."""
+import copy
+from typing import Optional, Tuple
 
+import torch
 import torch.nn as nn
-from mmagic.registry import WEIGHT_INITIALIZERS
+from mmagic.registry import MODELS, WEIGHT_INITIALIZERS
 from mmengine.model.weight_init import update_init_info
 
 from astf_mm.utils.checkpoint import load_checked_state_dict
@@ -62,3 +65,53 @@ class CheckedPretrainedInit:
         if hasattr(module, '_params_init_info'):
             update_init_info(
                 module, init_info=f'CheckedPretrained: {self.checkpoint}')
+
+
+def build_network(cfg: dict) -> Tuple[nn.Module, Optional[dict]]:
+    """Build a generator config without loading its weights.
+
+    Args:
+        cfg (dict): Generator config; its ``init_cfg`` names the trained
+            weights.
+
+    Returns:
+        tuple[nn.Module, dict | None]: The network and its ``init_cfg``.
+    """
+    cfg = copy.deepcopy(dict(cfg))
+    weights = cfg.pop('init_cfg', None)
+    # the checkpoint holds every weight, SPyNet's included
+    if cfg.get('spynet_pretrained'):
+        cfg['spynet_pretrained'] = None
+    return MODELS.build(cfg), weights
+
+
+def load_trained(network: nn.Module, weights: Optional[dict], name: str,
+                 channels_last: bool) -> nn.Module:
+    """Load a network's checkpoint through its initializer and freeze it.
+
+    Args:
+        network (nn.Module): Built by :func:`build_network`.
+        weights (dict, optional): Its ``init_cfg`` (a ``CheckedPretrained``
+            config).
+        name (str): Name for messages (e.g. ``'stage1'``).
+        channels_last (bool): Store the weights channels-last (NHWC
+            convolutions, as the ASTF pipeline runs them).
+
+    Returns:
+        nn.Module: ``network`` in eval mode without gradients; its file's
+        digest is ``network.checkpoint_sha256``.
+
+    Raises:
+        ValueError: If ``weights`` is empty.
+    """
+    if not weights:
+        raise ValueError(
+            f'{name}: no checkpoint given. Train it (see the README) '
+            f'or set model.{name}.init_cfg=dict(type='
+            "'CheckedPretrained', checkpoint=PATH).")
+    weights = dict(weights)
+    weights.setdefault('name', name)
+    WEIGHT_INITIALIZERS.build(weights)(network)
+    if channels_last:
+        network.to(memory_format=torch.channels_last)
+    return network.eval().requires_grad_(False)
