@@ -420,6 +420,46 @@ def patch_mmengine_checkpoint_loading() -> bool:
     return True
 
 
+def _astf_mm_installed_path(original: Callable) -> Callable:
+
+    def get_installed_path(package: str) -> str:
+        if package == 'astf_mm':
+            return osp.dirname(osp.abspath(__file__))
+        return original(package)
+
+    get_installed_path.original = original
+    return get_installed_path
+
+
+def patch_mmengine_config_scope() -> bool:
+    """Let a config inherit ours with ``_base_ = 'astf_mm::PATH'``.
+
+    Upstream problems (mmengine 0.10.7, ``Config._get_cfg_path``): a
+    ``scope::`` base is accepted only for the packages of a fixed table,
+    ``mmengine.config.utils.MODULE2PACKAGE`` (OpenMMLab's own, no way to
+    add one), and the package's folder is ``get_installed_path``: the
+    distribution's location joined with the module name, which is wrong
+    for an editable install (PEP 660: the files stay in the source tree).
+    The shim adds ``astf_mm`` to the table and answers
+    ``get_installed_path('astf_mm')`` with the folder this package was
+    imported from (mmengine's own answer for any other package). Active
+    only while mmengine does not know ``astf_mm``.
+
+    Returns:
+        bool: Whether the shim was applied.
+    """
+    from mmengine.config import config as mmengine_config
+    from mmengine.config import utils as mmengine_config_utils
+    if getattr(mmengine_config.get_installed_path, 'original', None):
+        return True
+    if 'astf_mm' in mmengine_config_utils.MODULE2PACKAGE:
+        return False
+    mmengine_config_utils.MODULE2PACKAGE['astf_mm'] = 'astf_mm'
+    mmengine_config.get_installed_path = _astf_mm_installed_path(
+        mmengine_config.get_installed_path)
+    return True
+
+
 def apply_all() -> dict:
     """Apply every shim that this environment needs.
 
@@ -430,4 +470,5 @@ def apply_all() -> dict:
         missing_mmcv_ops=patch_missing_mmcv_ops(),
         deform_conv_on_torchvision=patch_deform_conv_with_torchvision(),
         missing_controlnet_aux=patch_missing_controlnet_aux(),
-        mmengine_checkpoint_loading=patch_mmengine_checkpoint_loading())
+        mmengine_checkpoint_loading=patch_mmengine_checkpoint_loading(),
+        mmengine_config_scope=patch_mmengine_config_scope())

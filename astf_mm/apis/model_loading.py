@@ -8,6 +8,7 @@ from mmengine.config import Config
 
 from astf_mm.models.astf_model import ASTF, NETWORKS
 from astf_mm.models.weight_init import build_network, load_trained
+from astf_mm.utils.shipped_files import resolve_config
 
 
 def init_astf_model(config: Union[str, Config],
@@ -18,7 +19,9 @@ def init_astf_model(config: Union[str, Config],
     """Build an end-to-end ASTF config's model, in eval mode.
 
     Args:
-        config (str | Config): End-to-end ASTF config.
+        config (str | Config): End-to-end ASTF config (a path, or
+            ``astf_mm::PATH`` for a shipped one; see
+            :func:`~astf_mm.utils.shipped_files.resolve_config`).
         checkpoints (Sequence[str], optional): Checkpoints of stage 1,
             EnhanceNet1 and EnhanceNet2 replacing the config's. The config
             file's sha256 pins name its own files, so they are dropped;
@@ -33,7 +36,8 @@ def init_astf_model(config: Union[str, Config],
     Returns:
         ASTF: The model, its networks loaded.
     """
-    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    cfg = config if isinstance(config, Config) else Config.fromfile(
+        resolve_config(config))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model_cfg = cfg.model.to_dict()
@@ -63,8 +67,8 @@ def init_generator(config: Union[str, Config],
     """Build a training config's generator with its trained weights.
 
     Args:
-        config (str | Config): A stage's training config; its
-            ``model.generator`` is built.
+        config (str | Config): A stage's training config (as in
+            :func:`init_astf_model`); its ``model.generator`` is built.
         checkpoint (str): That stage's checkpoint (Runner or bare).
         sha256 (str, optional): Pin of the checkpoint. Default: None.
         channels_last (bool): Channels-last weights, as
@@ -76,7 +80,8 @@ def init_generator(config: Union[str, Config],
         nn.Module: The frozen network in eval mode; its file's digest is
         ``network.checkpoint_sha256``.
     """
-    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    cfg = config if isinstance(config, Config) else Config.fromfile(
+        resolve_config(config))
     network, _ = build_network(cfg.model.generator.to_dict())
     weights = dict(
         type='CheckedPretrained', checkpoint=checkpoint, sha256=sha256)

@@ -10,6 +10,8 @@ from mmagic.models.utils import flow_warp
 from mmagic.registry import MODELS
 from mmengine.model import BaseModule
 
+from astf_mm.utils.shipped_files import resolve_shipped
+
 
 @MODELS.register_module()
 class EnhanceNet(BaseModule):
@@ -30,7 +32,10 @@ class EnhanceNet(BaseModule):
         num_blocks (int): Residual blocks per propagation branch.
             Default: 30.
         spynet_pretrained (str, optional): Local path or URL of mmagic's
-            SPyNet checkpoint. Default: None (random init).
+            SPyNet checkpoint (a relative path missing under the working
+            directory is looked up among the package's shipped ones, see
+            :mod:`astf_mm.utils.shipped_files`). Default: None (random
+            init).
         zero_init_residual (bool): Zero the last convolution so the
             untrained network is the identity. Default: True.
         zero_init_flow (bool): Zero the output layer of every SPyNet level
@@ -52,6 +57,10 @@ class EnhanceNet(BaseModule):
                  zero_init_flow: bool = False,
                  propagation_scale: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
+        if isinstance(init_cfg, dict) and init_cfg.get('checkpoint'):
+            # mmengine's Pretrained opens the path as written
+            init_cfg = dict(
+                init_cfg, checkpoint=resolve_shipped(init_cfg['checkpoint']))
         super().__init__(init_cfg=init_cfg)
         if propagation_scale not in (1, 4):
             raise ValueError('propagation_scale must be 1 or 4, got '
@@ -64,7 +73,7 @@ class EnhanceNet(BaseModule):
         self.zero_init_residual = zero_init_residual
         self.zero_init_flow = zero_init_flow
 
-        self.spynet = SPyNet(pretrained=spynet_pretrained)
+        self.spynet = SPyNet(pretrained=resolve_shipped(spynet_pretrained))
         if spynet_pretrained:
             # SPyNet loads its weights in __init__ but does not mark itself
             # initialised, so the runner's init_weights() would let mmcv's

@@ -7,6 +7,7 @@ from mmengine.runner import CheckpointLoader
 
 from astf_mm.compat import check_checkpoint_file
 from .checksum import check_sha256, sha256_of
+from .shipped_files import resolve_shipped
 
 
 def load_checked_state_dict(
@@ -18,9 +19,12 @@ def load_checked_state_dict(
     """Read a state dict after checking the file and its sha256.
 
     The file must exist, be a non-empty file and, when ``sha256`` is
-    pinned, have that digest; its digest is logged either way. It is read
-    through mmengine's ``CheckpointLoader`` (so the ``weights_only`` shim
-    of :mod:`astf_mm.compat` applies to local files).
+    pinned, have that digest; its digest is logged either way. A relative
+    path missing under the working directory is looked up among the
+    package's shipped checkpoints (:mod:`astf_mm.utils.shipped_files`).
+    It is read through mmengine's ``CheckpointLoader`` (so the
+    ``weights_only`` shim of :mod:`astf_mm.compat` applies to local
+    files).
 
     Args:
         checkpoint (str): Path or URL of a Runner checkpoint or a bare
@@ -46,6 +50,7 @@ def load_checked_state_dict(
         RuntimeError: If the file does not have the pinned digest.
     """
     expected = check_sha256(sha256, f'{name}: init_cfg.sha256')
+    checkpoint = resolve_shipped(checkpoint)
     try:
         check_checkpoint_file(checkpoint)
     except (OSError, RuntimeError) as err:
