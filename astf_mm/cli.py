@@ -59,8 +59,14 @@ def run_tool(tool: str, argv: Optional[Sequence[str]] = None) -> int:
               'astf_mm has no such tool (reinstall it from the wheel, or '
               'see python -m astf_mm.cli --help)', file=sys.stderr)
         return 2
-    args = [_resolve_config_arg(arg)
-            for arg in (sys.argv[1:] if argv is None else argv)]
+    try:
+        args = [
+            _resolve_config_arg(arg)
+            for arg in (sys.argv[1:] if argv is None else argv)
+        ]
+    except FileNotFoundError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     saved_argv = sys.argv
     # as `python SCRIPT ARGS` sees it (the tools import only the package
     # and libraries, never a sibling script, so sys.path stays as it is)
