@@ -20,8 +20,9 @@ from .output_safety import (PARTIAL_MARKER, OutputPathError, atomic_folder,
                             remove_stale_temps, temp_sibling)
 from .probe import VideoInfo, declared_frames, probe_video
 from .readers import iter_pairs, read_frames, verify_video
-from .writers import (FrameFolderWriter, VideoWriter, open_writer,
-                      save_frame_png, video_codec, write_png_folder)
+from .writers import (SHAREABLE_CRF, FrameFolderWriter, VideoWriter,
+                      default_crf, open_writer, save_frame_png, video_codec,
+                      write_png_folder)
 
 __all__ = [
     'VideoReadError', 'VideoWriteError', 'ffmpeg_version', 'get_ffmpeg_exe',
@@ -31,6 +32,6 @@ __all__ = [
     'commit_temp_dir', 'exit_on_sigterm', 'make_temp_dir',
     'remove_stale_temps', 'temp_sibling', 'VideoInfo', 'declared_frames',
     'probe_video', 'iter_pairs', 'read_frames', 'verify_video',
-    'FrameFolderWriter', 'VideoWriter', 'open_writer', 'save_frame_png',
-    'video_codec', 'write_png_folder'
+    'SHAREABLE_CRF', 'FrameFolderWriter', 'VideoWriter', 'default_crf',
+    'open_writer', 'save_frame_png', 'video_codec', 'write_png_folder'
 ]

@@ -20,6 +20,12 @@ from .output_safety import (atomic_write, check_output_path, commit_file,
                             commit_temp_dir, make_temp_dir)
 
 _DEFAULT_CODECS = {'.mkv': 'ffv1', '.mp4': 'libx264', '.mov': 'libx264'}
+# Containers meant for sharing: a lossy 4:2:0 file that browsers play.
+_SHAREABLE = ('.mp4', '.mov')
+# CRF of a shareable file when none is given: near-lossless. On the demo
+# clip (benchmarks/results/output_encoding.md) it costs 0.16 dB against
+# the source, CRF 18 0.25 dB; 4:2:0 itself costs 0.14 dB at any CRF.
+SHAREABLE_CRF = 10
 
 
 def video_codec(path: PathLike, codec: Optional[str] = None) -> str:
@@ -42,6 +48,26 @@ def video_codec(path: PathLike, codec: Optional[str] = None) -> str:
         raise ValueError(f'{path}: no default codec for "{ext}"; pass codec='
                          f' or use one of {sorted(_DEFAULT_CODECS)}.')
     return _DEFAULT_CODECS[ext]
+
+
+def default_crf(path: PathLike, codec: Optional[str] = None) -> Optional[int]:
+    """The CRF a user-named video file gets when none is given.
+
+    Args:
+        path (str | PathLike): Output file.
+        codec (str, optional): An explicit codec; None picks by extension
+            (:func:`video_codec`). Default: None.
+
+    Returns:
+        int | None: :data:`SHAREABLE_CRF` for a ``.mp4``/``.mov`` file in
+        libx264/libx265 (lossy 4:2:0, plays in browsers), None (lossless)
+        otherwise (``.mkv``: FFV1).
+    """
+    ext = osp.splitext(os.fspath(path))[1].lower()
+    if ext in _SHAREABLE and video_codec(path, codec) in ('libx264',
+                                                          'libx265'):
+        return SHAREABLE_CRF
+    return None
 
 
 def _codec_args(codec: str, crf: Optional[int], lossless: bool,
@@ -136,8 +162,10 @@ class VideoWriter(_FrameWriter):
 
     Lossless defaults: ``.mkv`` -> ``ffv1`` in ``bgr0`` (bit-exact RGB);
     ``.mp4`` -> ``libx264 -qp 0`` in ``yuv444p`` (lossless after the RGB to
-    YUV conversion, but yuv444p H.264 does not play in every player). Pass
-    ``crf`` (e.g. 18) for a lossy ``yuv420p`` file that plays everywhere.
+    YUV conversion, but yuv444p H.264 does not play in browsers). Pass
+    ``crf`` (near-lossless: :data:`SHAREABLE_CRF`, what
+    :func:`default_crf` gives tools) for a lossy ``yuv420p`` file that
+    plays everywhere.
 
     Args:
         path (str | PathLike): Output file (``.mkv``, ``.mp4``, ...).
@@ -204,6 +232,10 @@ class VideoWriter(_FrameWriter):
         if osp.splitext(self.path)[1].lower() in ('.mp4', '.mov'):
             # Index first: the file plays while it streams.
             cmd += ['-movflags', '+faststart']
+            if self.codec == 'libx265':
+                # Safari and QuickTime play HEVC in MP4 only as 'hvc1'
+                # (ffmpeg's default tag is 'hev1')
+                cmd += ['-tag:v', 'hvc1']
         cmd += [self._tmp]
         self._proc = subprocess.Popen(cmd,
                                       stdin=subprocess.PIPE,

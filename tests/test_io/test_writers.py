@@ -1,12 +1,14 @@
 """Tests of astf_mm.io.writers: VideoWriter, FrameFolderWriter, PNG files."""
 import os
+import subprocess
 
 import cv2
 import numpy as np
 import pytest
 
-from astf_mm.io import (OutputPathError, VideoWriteError, VideoWriter,
-                        open_writer, probe_video, read_frames, save_frame_png,
+from astf_mm.io import (SHAREABLE_CRF, OutputPathError, VideoWriteError,
+                        VideoWriter, default_crf, get_ffmpeg_exe, open_writer,
+                        probe_video, read_frames, save_frame_png,
                         write_png_folder)
 from tests.test_io.clips import leftovers, psnr, textured_clip, write_video
 
@@ -152,3 +154,20 @@ def test_both_writers_check_frames_and_abort_alike(tmp_path, name):
     writer.abort()
     assert leftovers(tmp_path) == []
     assert not other.exists()
+
+
+def test_default_crf_shareable_files_only(tmp_path):
+    # .mp4/.mov in x264/x265: near-lossless 4:2:0; everything else lossless
+    assert default_crf('a.mp4') == SHAREABLE_CRF == 10
+    assert default_crf('a.MOV') == 10
+    assert default_crf('a.mp4', 'libx265') == 10
+    assert default_crf('a.mkv') is None
+    assert default_crf('a.mkv', 'libx264') is None
+    assert default_crf('a.mp4', 'ffv1') is None
+    # HEVC in MP4 carries the 'hvc1' tag Safari/QuickTime need
+    write_video(tmp_path / 'h.mp4', textured_clip(2, 64, 64),
+                codec='libx265', crf=SHAREABLE_CRF)
+    proc = subprocess.run(
+        [get_ffmpeg_exe(), '-hide_banner', '-i', str(tmp_path / 'h.mp4')],
+        capture_output=True, text=True)
+    assert 'hevc' in proc.stderr and '(hvc1 /' in proc.stderr
