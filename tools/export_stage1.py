@@ -10,7 +10,16 @@ the length); each video is written atomically, and videos already
 exported with the same checkpoint (sha256 recorded per video in
 ``{data_root}/{out_folder}/export_manifest.json``) are skipped, so an
 interrupted run resumes where it stopped and a new checkpoint rewrites
-everything.
+everything. A recorded video is skipped only while its folder still holds
+what was recorded (file count and bytes).
+
+Many GPUs: ``torchrun --nproc_per_node N tools/export_stage1.py ...`` (or
+``bash tools/dist_export_stage1.sh CONFIG CHECKPOINT N ...``) splits the
+videos across the N processes, balanced by frame count, each on the GPU of
+its ``LOCAL_RANK`` (gloo on CPU with ``--device cpu``); each process
+records its finished videos in its own part file and rank 0 merges them
+into the one manifest, so a killed run resumes with any number of
+processes.
 
 The output folder is never a dataset source: ``--out-folder`` equal to,
 inside, or holding the LQ folder, any ``data_prefix`` folder of the
@@ -19,11 +28,10 @@ SIGTERM is handled like Ctrl-C (the video being written is discarded, exit
 code 143); the temporaries of a killed run are removed by the next run.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
-from typing import List
+from typing import List, Optional
 
 import torch
 from mmengine.config import Config
@@ -32,10 +40,13 @@ from tqdm import tqdm
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import init_generator, stream_enhance
 from astf_mm.datasets import videos_from_ann
-from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
-                        exit_on_sigterm, list_frame_files, read_frames,
-                        write_png_folder)
+from astf_mm.engine.dist_shard import (DistInfo, VideoTask, init_dist,
+                                       run_sharded)
+from astf_mm.io import (OutputPathError, check_output_path, exit_on_sigterm,
+                        list_frame_files, read_frames, write_png_folder)
 from astf_mm.utils.cli import add_device_arg, add_stream_args
+
+MANIFEST = 'export_manifest.json'
 
 
 def parse_args() -> argparse.Namespace:
@@ -87,8 +98,10 @@ def export(config: str,
            ann_files: List[str] = None,
            max_seq_len: int = 30,
            overlap: int = 2,
-           device: str = 'cpu') -> List[str]:
-    """Export stage-1 outputs; returns the videos written by this call."""
+           device: str = 'cpu',
+           dist: Optional[DistInfo] = None) -> List[str]:
+    """Export stage-1 outputs; returns the videos written by this call
+    (on every rank, when ``dist`` is a torchrun process)."""
     cfg = Config.fromfile(config)
     data_root = data_root or cfg.train_dataloader.dataset.data_root
     ann_files = ann_files or [
@@ -102,58 +115,53 @@ def export(config: str,
         sources,
         kind='container',
         name='--out-folder')
+    tasks = []
+    for video in videos_from_ann(data_root, ann_files):
+        dst = osp.join(data_root, out_folder, video)
+        # a video name such as '../gt/x' must not lead into a source
+        check_output_path(
+            dst, sources, kind='folder', overwrite=True, name='--out-folder')
+        tasks.append(
+            VideoTask(video, osp.join(data_root, lq_folder, video), dst))
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = init_generator(config, checkpoint, device=device)
 
     def run(lqs: torch.Tensor) -> dict:
         return {'stage1': network(lqs)}
 
-    videos = videos_from_ann(data_root, ann_files)
-    checkpoint_sha = network.checkpoint_sha256
-    manifest_path = osp.join(data_root, out_folder, 'export_manifest.json')
-    manifest = {}
-    if osp.isfile(manifest_path):
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-    written = []
-    for video in tqdm(videos, desc='videos', unit='video'):
-        src = osp.join(data_root, lq_folder, video)
-        dst = osp.join(data_root, out_folder, video)
-        # a video name such as '../gt/x' must not lead into a source
-        check_output_path(
-            dst, sources, kind='folder', overwrite=True, name='--out-folder')
-        num_frames = len(list_frame_files(src))
-        if (manifest.get(video) == checkpoint_sha and osp.isdir(dst)
-                and len(list_frame_files(dst)) == num_frames):
-            continue
+    def count_frames(task: VideoTask) -> int:
+        return len(list_frame_files(task.source))
+
+    def process(task: VideoTask) -> None:
         frames = tqdm(
-            read_frames(src),
-            total=num_frames,
-            desc=video,
+            read_frames(task.source),
+            total=count_frames(task),
+            desc=task.name,
             unit='frame',
             leave=False)
         outputs = stream_enhance(frames, run, max_seq_len, overlap, device)
         write_png_folder((out['stage1'] for out in outputs),
-                         dst,
+                         task.output,
                          overwrite=True)
-        written.append(video)
-        manifest[video] = checkpoint_sha
-        atomic_write_text(manifest_path,
-                          json.dumps(manifest, indent=2, sort_keys=True))
-    return written
+
+    return run_sharded(tasks, process, count_frames,
+                       osp.join(data_root, out_folder, MANIFEST),
+                       network.checkpoint_sha256, dist)
 
 
 def main() -> None:
     args = parse_args()
     try:
+        dist = init_dist(args.device)
         written = export(args.config, args.checkpoint, args.data_root,
                          args.lq_folder, args.out_folder, args.ann_files,
-                         args.max_seq_len, args.overlap, args.device)
-    except OutputPathError as err:
+                         args.max_seq_len, args.overlap, dist.device, dist)
+    except (OutputPathError, ValueError) as err:
         sys.exit(f'error: {err}')
-    print(f'Wrote {len(written)} videos'
-          f' ({", ".join(written) if written else "all were done"}).',
-          flush=True)
+    if dist.rank == 0:
+        print(f'Wrote {len(written)} videos'
+              f' ({", ".join(written) if written else "all were done"}).',
+              flush=True)
 
 
 if __name__ == '__main__':
