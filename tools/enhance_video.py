@@ -3,10 +3,12 @@
 ``python tools/enhance_video.py INPUT --output OUT.mp4``
 
 INPUT: a video file (mp4, mkv, a raw .hevc/.h265 bitstream, .yuv with
-``--size WxH``) or a folder of frames. OUT: a video file (``.mp4``: H.264,
-``.mkv``: lossless FFV1 unless ``--crf``) or, without an extension, a folder
-of PNG frames. The video is processed in chunks of ``--max-seq-len`` frames
-with ``--overlap`` context frames, so memory does not grow with its length;
+``--size WxH``) or a folder of frames. OUT: a video file (``.mp4``:
+near-lossless H.264 4:2:0 that browsers play, CRF ``SHAREABLE_CRF``;
+``.mkv``: lossless FFV1, exactly the frames that were scored) or, without
+an extension, a folder of PNG frames. The video is processed in chunks of
+``--max-seq-len`` frames with ``--overlap`` context frames, so memory does
+not grow with its length;
 every output is written under a temporary name and renamed when complete.
 
 Outputs never destroy data: an existing output (file, non-empty frame
@@ -19,7 +21,9 @@ is refused. SIGTERM is handled like Ctrl-C (temporaries removed, exit code
 With ``--reference SOURCE`` (the uncompressed video INPUT was made from),
 PSNR and SSIM of the input and of every stage against it are computed on
 the fly and written beside OUTPUT as ``<stem>_metrics.md`` / ``.json``
-(with the per-frame values).
+(with the per-frame values); OUTPUT is then decoded again and what its
+encoding cost is printed (``encoding cost: X dB (enhancement gained
+Y dB)``, with a warning when X > Y) and kept in the metrics files.
 
 With ``--viewer``, ``<stem>.html`` (videos in ``<stem>_viewer_files/``)
 plays the input, stage 1 (with ``--save-intermediates``), the enhanced
@@ -32,7 +36,6 @@ import json
 import os
 import os.path as osp
 import sys
-import time
 from contextlib import ExitStack
 from typing import Dict, List, Optional
 
@@ -43,11 +46,14 @@ import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import init_astf_model, stream_enhance
 from astf_mm.evaluation import (frame_lpips, frame_psnr, frame_ssim,
                                 table_markdown)
-from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
-                        exit_on_sigterm, iter_pairs, open_writer, probe_video,
-                        read_frames, video_codec)
+from astf_mm.io import (SHAREABLE_CRF, OutputPathError, atomic_write_text,
+                        check_output_path, default_crf, exit_on_sigterm,
+                        iter_pairs, open_writer, probe_video, read_frames,
+                        video_codec)
+from astf_mm.models import EnhanceNet
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 from astf_mm.utils.cli import add_astf_model_args, add_stream_args, parse_size
+from astf_mm.utils.third_party_warnings import quiet_third_party_warnings
 from astf_mm.visualization import viewer_files_dir, write_viewer
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
@@ -82,8 +88,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--crf',
         type=int,
         help='lossy quality of the --output and --save-mask video files, '
-        'libx264/libx265 only (default for .mp4: 18; .mkv is lossless FFV1 '
-        'unless --codec libx264/libx265 is given)')
+        f'libx264/libx265 only (default for .mp4: {SHAREABLE_CRF}, '
+        'near-lossless 4:2:0; .mkv is lossless FFV1 unless --codec '
+        'libx264/libx265 is given)')
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -146,13 +153,10 @@ def _check_crf(args: argparse.Namespace) -> None:
 
 
 def _output_crf(path: str, args: argparse.Namespace) -> Optional[int]:
-    """--crf for a user-named video file; .mp4 defaults to 18."""
+    """--crf for a user-named video file, else :func:`default_crf`."""
     if args.crf is not None:
         return args.crf
-    if path.lower().endswith('.mp4') and video_codec(
-            path, args.codec) in ('libx264', 'libx265'):
-        return 18  # a file that plays everywhere
-    return None
+    return default_crf(path, args.codec)
 
 
 def viewer_path(args: argparse.Namespace) -> str:
@@ -282,19 +286,123 @@ class ReferenceScores:
             for metric in metrics
         }
 
-    def write(self, base: str) -> str:
-        """Write ``base.md`` / ``base.json``; returns the markdown."""
+    def mean_psnr(self, row: str) -> float:
+        return float(np.mean(self.per_frame[row]['PSNR']))
+
+    def write(self, base: str, encoding: Optional[dict] = None) -> str:
+        """Write ``base.md`` / ``base.json``; returns the markdown.
+
+        ``encoding`` (:func:`measure_encoding`) is added to both.
+        """
         table = self.table()
         markdown = (f'Frames: {self.count}, reference: {self.name}\n\n' +
                     table_markdown(table, ROW_TITLES))
+        report = dict(frames=self.count, table=table)
+        if encoding is not None:
+            markdown += f'\n{encoding_line(encoding)}\n'
+            report['encoding'] = encoding
+        report['per_frame'] = self.per_frame
         atomic_write_text(base + '.md', markdown)
-        atomic_write_text(
-            base + '.json',
-            json.dumps(
-                dict(frames=self.count, table=table,
-                     per_frame=self.per_frame),
-                indent=2))
+        atomic_write_text(base + '.json', json.dumps(report, indent=2))
         return markdown
+
+
+def measure_encoding(path: str, args: argparse.Namespace,
+                     scores: ReferenceScores) -> Dict[str, object]:
+    """Decode the written output again and score it against the reference.
+
+    Returns:
+        dict: ``file``, ``psnr`` (the decoded file's), ``scored_psnr`` (the
+        frames before encoding), ``cost_db`` (their difference) and
+        ``gain_db`` (the scored frames' PSNR minus the input's).
+    """
+    ref_size = args.size if args.reference.lower().endswith('.yuv') else None
+    refs = read_frames(args.reference, size=ref_size, pix_fmt=args.pix_fmt,
+                       max_frames=args.max_frames)
+    pairs = iter_pairs(read_frames(path), refs, (path, args.reference))
+    psnrs = [
+        frame_psnr(frame, ref) for frame, ref in tqdm(
+            pairs, total=scores.count, unit='frame',
+            desc=f'checking {osp.basename(path.rstrip("/"))}')
+    ]
+    if len(psnrs) != scores.count:
+        raise ValueError(f'{path}: decoded {len(psnrs)} frames, '
+                         f'{scores.count} were written.')
+    scored = scores.mean_psnr('fused_sharp')
+    final = float(np.mean(psnrs))
+    return dict(
+        file=path,
+        psnr=final,
+        scored_psnr=scored,
+        cost_db=scored - final,
+        gain_db=scored - scores.mean_psnr('lq'))
+
+
+def encoding_line(encoding: Dict[str, object]) -> str:
+    return (f'encoding cost: {encoding["cost_db"]:.3f} dB (enhancement '
+            f'gained {encoding["gain_db"]:+.3f} dB)')
+
+
+class FrameProgress:
+    """A frame bar (total, rate, ETA) that also moves inside a chunk.
+
+    :func:`stream_enhance` hands out a chunk's frames only when the whole
+    chunk is computed (a minute on a CPU); in between, the bar advances
+    with the networks' recurrent steps: every :class:`EnhanceNet` calls
+    ``backward_resblocks`` and ``forward_resblocks`` once per frame, which
+    forward hooks count.
+
+    Args:
+        model (nn.Module): The model whose EnhanceNets are counted.
+        total (int, optional): Frames to come (None: unknown; the bar then
+            moves per frame written).
+        chunk (int): Frames per chunk (``--max-seq-len``).
+        desc (str): The bar's label.
+    """
+
+    def __init__(self, model, total: Optional[int], chunk: int,
+                 desc: str) -> None:
+        nets = [m for m in model.modules() if isinstance(m, EnhanceNet)]
+        self.total, self.chunk = total, chunk
+        self.done = self.steps = 0
+        self.steps_per_chunk = 1
+        self.bar = tqdm(
+            total=total,
+            unit='frame',
+            desc=desc,
+            # the position is fractional inside a chunk
+            bar_format=('{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/'
+                        '{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]')
+            if total else None)
+        self.handles = []
+        if total:
+            for net in nets:
+                self.handles.append(
+                    net.register_forward_pre_hook(self._chunk_start))
+                for block in (net.backward_resblocks, net.forward_resblocks):
+                    self.handles.append(block.register_forward_hook(
+                        self._step))
+        self.steps_per_frame = 2 * max(len(nets), 1)
+
+    def _chunk_start(self, module, inputs) -> None:
+        # inputs[0]: (n, t, c, h, w), the chunk with its context frames
+        self.steps_per_chunk = self.steps_per_frame * inputs[0].size(1)
+
+    def _step(self, module, inputs, output) -> None:
+        self.steps += 1
+        coming = min(self.chunk, self.total - self.done)
+        ahead = coming * min(1., self.steps / self.steps_per_chunk)
+        self.bar.update(max(0., self.done + ahead - self.bar.n))
+
+    def frame_done(self, count: int) -> None:
+        """``count`` frames are written."""
+        self.done, self.steps = count, 0
+        self.bar.update(max(0, count - self.bar.n))
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.bar.close()
 
 
 def _check_reference(frame: np.ndarray, ref: np.ndarray, args) -> None:
@@ -312,7 +420,9 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
             raise FileNotFoundError(f'{path} does not exist.')
     size = args.size
     outputs = plan_outputs(args)
-    info = probe_video(args.input, size=size, pix_fmt=args.pix_fmt)
+    # counted (a pass over the packets, no decoding): the bar's total
+    info = probe_video(
+        args.input, size=size, pix_fmt=args.pix_fmt, count_frames=True)
     fps = args.fps or info.fps or 25.
     total = info.num_frames
     if args.max_frames:
@@ -344,7 +454,6 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
         scores = ReferenceScores(
             osp.basename(args.reference),
             lpips_rows=tuple(CURVE_ROWS) if args.viewer else ())
-    start = time.perf_counter()
     with ExitStack() as stack:
         writers = {
             name: stack.enter_context(
@@ -357,8 +466,10 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
                     overwrite=args.overwrite))
             for name, path in outputs.items()
         }
-        bar = tqdm(results, total=total, unit='frame', desc='ASTF')
-        for count, item in enumerate(bar, 1):
+        progress = FrameProgress(model, total, args.max_seq_len or total
+                                 or 1, 'ASTF')
+        stack.callback(progress.close)
+        for count, item in enumerate(results, 1):
             result = item
             if scores is not None:
                 result, ref = item
@@ -369,12 +480,19 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
                 if frame.shape[-1] == 1:
                     frame = frame.repeat(3, axis=-1)
                 writer.write(frame)
-            bar.set_postfix(
-                fps=f'{count / (time.perf_counter() - start):.2f}',
-                refresh=False)
+            progress.frame_done(count)
     if scores is not None:
+        # what the user gets is the written file, not the scored frames
+        encoding = measure_encoding(outputs['fused_sharp'], args, scores)
         base = osp.splitext(args.output.rstrip('/'))[0] + '_metrics'
-        print(scores.write(base))
+        print(scores.write(base, encoding))
+        if encoding['cost_db'] > max(encoding['gain_db'], 0.):
+            print(f'warning: {args.output} lost {encoding["cost_db"]:.3f} dB '
+                  'to its encoding, more than the enhancement gained '
+                  f'({encoding["gain_db"]:+.3f} dB): the file is worse than '
+                  'the frames that were scored by more than they improved '
+                  'on the input. Write a lossless .mkv (FFV1), or a lower '
+                  '--crf.', file=sys.stderr)
         outputs['metrics'] = base + '.md'
     if args.viewer:
         streams = {'input': args.input}
@@ -407,4 +525,5 @@ def main() -> None:
 
 if __name__ == '__main__':
     exit_on_sigterm()  # like Ctrl-C: temporaries removed
-    main()
+    with quiet_third_party_warnings():
+        main()
