@@ -1,6 +1,11 @@
-"""Runner parts: the crash-safe checkpoint hook and the wrapper that runs
-a frozen model on several processes."""
+"""Runner parts: the crash-safe checkpoint hook, the hook that gives
+validation/test samples to the visualizer, and the wrapper that runs a
+frozen model on several processes."""
+# registers FrameStripVisualizer, the default runtime's visualizer, which
+# SampleImagesHook feeds (astf_mm imports engine, not visualization)
+from .. import visualization  # noqa: F401
 from .hooks import AtomicCheckpointHook
 from .model_wrappers import FrozenModelWrapper
+from .visualization_hook import SampleImagesHook
 
-__all__ = ['AtomicCheckpointHook', 'FrozenModelWrapper']
+__all__ = ['AtomicCheckpointHook', 'FrozenModelWrapper', 'SampleImagesHook']

@@ -9,6 +9,9 @@ save_dir = './work_dirs'
 # AtomicCheckpointHook: mmengine's CheckpointHook (same options) writing
 # each checkpoint under a temporary name and removing old ones only after
 # the new one is complete, so a kill mid-save never loses the run.
+# SampleImagesHook: every validation and test run gives its first
+# max_samples samples to the visualizer below (0 turns it off). A default
+# hook, so configs that set custom_hooks keep it.
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
@@ -19,6 +22,7 @@ default_hooks = dict(
         save_best='PSNR',
         rule='greater',
         out_dir=None),
+    visualization=dict(type='SampleImagesHook', interval=1, max_samples=2),
 )
 # NCCL on GPUs; tools/train.py switches to gloo when no GPU is present.
 env_cfg = dict(
@@ -27,5 +31,15 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
-# mmagic's default visualisation writes a PNG per validation sample.
+# One titled image strip per sample: the middle frame of the input, every
+# stage, the mask and the ground truth, side by side, written to each
+# backend (LocalVisBackend: <log dir>/vis_data/vis_image/<video>_<iter>.png).
+# TensorBoard as well (pip install astf_mm[tensorboard]):
+#   --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend'),
+#                  dict(type='TensorboardVisBackend')]"
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    _delete_=True, type='FrameStripVisualizer', vis_backends=vis_backends)
+# mmagic's runtime shows samples through a custom hook, which any config
+# setting custom_hooks would drop; SampleImagesHook above replaces it.
 custom_hooks = []
