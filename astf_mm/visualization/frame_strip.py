@@ -30,6 +30,8 @@ STRIP_KEYS = {
     'mask_img': 'mask',
     'gt_img': 'GT',
 }
+# How to get the optional TensorBoard backend (pyproject's extra).
+TENSORBOARD_INSTALL = 'pip install "astf_mm[tensorboard]"'
 TITLE_HEIGHT = 22  # pixels of the white band above each panel
 GAP = 4  # white pixels between panels
 
@@ -70,6 +72,29 @@ def frame_strip(panels: Sequence[Tuple[str, np.ndarray]]) -> np.ndarray:
         columns.append(np.full((TITLE_HEIGHT + height, GAP, 3), 255,
                                np.uint8))
     return np.concatenate(columns[:-1], axis=1)
+
+
+def check_backend_dependencies(vis_backends: Optional[List[dict]]) -> None:
+    """Refuse, when the visualizer is built, a backend whose package is
+    missing (mmengine would fail only at its first write, asking for
+    ``pip install future tensorboard``).
+
+    Raises:
+        ImportError: Naming the backend and the command that installs it.
+    """
+    for backend in vis_backends or []:
+        kind = backend.get('type', '')
+        kind = kind if isinstance(kind, str) else kind.__name__
+        if kind.split('.')[-1] != 'TensorboardVisBackend':
+            continue
+        try:
+            import torch.utils.tensorboard  # noqa: F401
+        except ImportError as err:
+            raise ImportError(
+                'TensorboardVisBackend needs the tensorboard package, which '
+                f'is not installed ({err}): {TENSORBOARD_INSTALL} (or pip '
+                'install tensorboard), or drop the backend from '
+                'visualizer.vis_backends.') from err
 
 
 def _to_frame(value, frame: Optional[int]) -> np.ndarray:
@@ -119,7 +144,9 @@ class FrameStripVisualizer(Visualizer):
         frame (int, optional): Which frame of a clip; None for the middle
             one. Default: None.
         vis_backends (list[dict], optional): Backends, e.g.
-            ``[dict(type='LocalVisBackend')]``. Default: None.
+            ``[dict(type='LocalVisBackend')]``;
+            ``dict(type='TensorboardVisBackend')`` needs
+            :data:`TENSORBOARD_INSTALL`. Default: None.
         save_dir (str, optional): Where backends write (the runner gives
             its log folder). Default: None.
     """
@@ -130,6 +157,7 @@ class FrameStripVisualizer(Visualizer):
                  frame: Optional[int] = None,
                  vis_backends: Optional[List[dict]] = None,
                  save_dir: Optional[str] = None) -> None:
+        check_backend_dependencies(vis_backends)
         super().__init__(
             name=name, vis_backends=vis_backends, save_dir=save_dir)
         self.img_keys = dict(STRIP_KEYS if img_keys is None else img_keys)
