@@ -5,15 +5,25 @@
 Keeps ``generator.*`` weights and a little metadata (no optimizer state,
 no message hub), writes atomically and prints the sha256 that configs can
 pin (``model.stage1.sha256=...``).
+
+``python tools/publish_checkpoint.py --end-to-end ASTF_CONFIG OUT.pth``
+
+Writes the end-to-end ASTF model of a config (its three networks loaded as
+the config says, pins checked) as one checkpoint, the positional checkpoint
+that mmagic's own ``tools/test.py`` demands: its keys match the model, so
+loading it prints no missing or unexpected keys. An existing OUT is
+refused unless ``--overwrite``.
 """
 import argparse
 import os
+import sys
 
 import torch
 
 import astf_mm  # noqa: F401  (applies shims)
+from astf_mm.apis import init_astf_model
 from astf_mm.compat import safe_torch_load
-from astf_mm.io import atomic_write
+from astf_mm.io import OutputPathError, atomic_write, check_output_path
 from astf_mm.utils.checksum import sha256_of
 
 
@@ -35,11 +45,42 @@ def publish(src: str, dst: str) -> str:
     return sha256_of(dst)
 
 
+def publish_end_to_end(config: str, dst: str, overwrite: bool = False) -> str:
+    """Write the end-to-end model of an ASTF config to ``dst``; return its
+    sha256."""
+    check_output_path(dst, [config], overwrite=overwrite)
+    model = init_astf_model(config)
+    out = dict(
+        state_dict=model.state_dict(),
+        meta=dict(
+            config=os.path.basename(config),
+            networks=dict(model.checkpoint_sha256)))
+    atomic_write(dst, lambda tmp: torch.save(out, tmp), overwrite=overwrite)
+    return sha256_of(dst)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='training checkpoint')
+    parser.add_argument(
+        'src', help='training checkpoint (with --end-to-end: ASTF config)')
     parser.add_argument('dst', help='released checkpoint')
+    parser.add_argument(
+        '--end-to-end',
+        action='store_true',
+        help='SRC is an end-to-end ASTF config: write its whole model')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='with --end-to-end: replace an existing DST')
     args = parser.parse_args()
+    if args.overwrite and not args.end_to_end:
+        parser.error('--overwrite applies to --end-to-end only')
+    if args.end_to_end:
+        try:
+            print(publish_end_to_end(args.src, args.dst, args.overwrite))
+        except OutputPathError as err:
+            sys.exit(f'error: {err}')
+        return
     print(publish(args.src, args.dst))
 
 

@@ -1,0 +1,76 @@
+"""mmagic's own tools/test.py on an end-to-end ASTF config: it demands a
+positional checkpoint; ``publish_checkpoint.py --end-to-end`` writes one
+whose keys match the model, so the run loads it without a wall of
+missing/unexpected keys (and writes the image strips)."""
+import glob
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import mmagic
+import torch
+
+from astf_mm.apis import init_astf_model
+from tests.utils import ROOT, make_tiny_astf
+
+MMAGIC_TEST = osp.join(osp.dirname(mmagic.__file__), '.mim', 'tools',
+                       'test.py')
+
+
+def run(args, **kwargs):
+    return subprocess.run([sys.executable] + args,
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          **kwargs)
+
+
+def test_mmagic_test_tool_loads_the_end_to_end_checkpoint(tmp_path):
+    setup = make_tiny_astf(tmp_path)
+    config = tmp_path / 'psnr_only.py'  # no LPIPS/FID weights needed
+    config.write_text(
+        f"_base_ = '{setup['config']}'\n"
+        "test_evaluator = dict(_delete_=True, type='Evaluator', "
+        "metrics=[dict(type='PSNR')])\n"
+        'custom_hooks = []\n')
+    ckpt = tmp_path / 'astf_e2e.pth'
+    proc = run([
+        'tools/publish_checkpoint.py', '--end-to-end',
+        str(config),
+        str(ckpt)
+    ])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # every key of the model, the same tensors
+    model = init_astf_model(str(config))
+    state = torch.load(ckpt, map_location='cpu')['state_dict']
+    expected = model.state_dict()
+    assert list(state) == list(expected)
+    assert all(torch.equal(state[k], expected[k]) for k in expected)
+    # an existing checkpoint is not replaced
+    before = ckpt.read_bytes()
+    again = run([
+        'tools/publish_checkpoint.py', '--end-to-end',
+        str(config),
+        str(ckpt)
+    ])
+    assert again.returncode == 1
+    assert 'exists; refusing to replace it' in again.stderr
+    assert ckpt.read_bytes() == before
+
+    out = tmp_path / 'metrics.json'
+    work = tmp_path / 'work'
+    proc = run([
+        MMAGIC_TEST,
+        str(config),
+        str(ckpt), '--work-dir',
+        str(work), '--out',
+        str(out)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert f'Load checkpoint from {ckpt}' in log
+    assert 'do not match' not in log and 'missing keys' not in log
+    assert set(json.loads(out.read_text())) == {'PSNR'}
+    strips = glob.glob(str(work / '*' / 'vis_data' / 'vis_image' / '*.png'))
+    assert sorted(osp.basename(s) for s in strips) == ['c_0.png', 'd_0.png']
