@@ -34,9 +34,10 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 # One titled image strip per sample: the middle frame of the input, every
 # stage, the mask and the ground truth, side by side, written to each
 # backend (LocalVisBackend: <log dir>/vis_data/vis_image/<video>_<iter>.png).
-# TensorBoard as well (pip install astf_mm[tensorboard]):
-#   --cfg-options "visualizer.vis_backends=[dict(type='LocalVisBackend'),
-#                  dict(type='TensorboardVisBackend')]"
+# TensorBoard (pip install "astf_mm[tensorboard]") instead of the PNG files:
+#   --cfg-options visualizer.vis_backends.0.type=TensorboardVisBackend
+# or both, in a config: visualizer = dict(vis_backends=[
+#   dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     _delete_=True, type='FrameStripVisualizer', vis_backends=vis_backends)
