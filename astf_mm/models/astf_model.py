@@ -39,16 +39,20 @@ class ASTF(BaseModel):
 
     Any mmagic generator with a same-size output can serve as a network
     here (for instance BasicVSR++ in its decompression mode as a refiner).
+    Without a stage 1 (``stage1=None``) the refiners take the compressed
+    frames directly, as restorers trained on them (BasicVSR++'s NTIRE 2021
+    tracks) expect, and the ``stage1`` row is left out.
     Each is built from its config and loaded through its ``init_cfg``, a
     ``CheckedPretrained`` initializer (strict keys, sha256 checked when
     pinned and logged), when the model is built: ``tools/test.py`` never
     calls ``init_weights``.
 
     Args:
-        stage1 (dict): Config of the stage-1 generator, with ``init_cfg``
-            naming its checkpoint, e.g. ``dict(type='EnhanceNet', ...,
-            init_cfg=dict(type='CheckedPretrained', checkpoint=PATH,
-            sha256=DIGEST))``.
+        stage1 (dict, optional): Config of the stage-1 generator, with
+            ``init_cfg`` naming its checkpoint, e.g. ``dict(type=
+            'EnhanceNet', ..., init_cfg=dict(type='CheckedPretrained',
+            checkpoint=PATH, sha256=DIGEST))``; None feeds the refiners
+            the compressed frames.
         enhancenet1 (dict): Same for EnhanceNet1 (LPIPS-trained).
         enhancenet2 (dict): Same for EnhanceNet2 (trade-off loss).
         fusion (dict): Config of the fusion module.
@@ -70,7 +74,7 @@ class ASTF(BaseModel):
     """
 
     def __init__(self,
-                 stage1: dict,
+                 stage1: Optional[dict],
                  enhancenet1: dict,
                  enhancenet2: dict,
                  fusion: dict = dict(type='ASTFFusion'),
@@ -91,6 +95,9 @@ class ASTF(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self._weights: Dict[str, dict] = {}
         for name, cfg in zip(NETWORKS, (stage1, enhancenet1, enhancenet2)):
+            if cfg is None:
+                setattr(self, name, None)
+                continue
             network, self._weights[name] = build_network(cfg)
             setattr(self, name, network)
         self.fusion = MODELS.build(fusion)
@@ -109,7 +116,7 @@ class ASTF(BaseModel):
         """
         if self._is_init:
             return
-        for name in NETWORKS:
+        for name in self._weights:
             network = load_trained(
                 getattr(self, name), self._weights[name], name,
                 self.channels_last)
@@ -142,24 +149,32 @@ class ASTF(BaseModel):
             lqs (Tensor): Compressed frames (n, t, 3, h, w) in [0, 1].
 
         Returns:
-            dict[str, Tensor]: ``ROWS`` and ``'mask'``, each
-            (n, t, c, h, w) in [0, 1] (c = 1 for the mask).
+            dict[str, Tensor]: ``ROWS`` (less ``'stage1'`` without a stage
+            1) and ``'mask'``, each (n, t, c, h, w) in [0, 1] (c = 1 for
+            the mask).
         """
-        stage1 = self.stage1(lqs).clamp_(0, 1).mul_(255).round_().div_(255)
-        flows = None
+        if self.stage1 is None:
+            stage1 = lqs
+        else:
+            stage1 = self.stage1(lqs).clamp_(0, 1).mul_(255).round_().div_(
+                255)
+        # only EnhanceNet refiners take shared flows; other generators are
+        # called with the frames alone
+        shared = {}
         if self.share_flows and self.refiners_share_flows():
-            flows = self.enhancenet1.flows(stage1)
-        enhancenet1 = self.enhancenet1(stage1, flows=flows).clamp_(0, 1)
-        enhancenet2 = self.enhancenet2(stage1, flows=flows).clamp_(0, 1)
+            shared['flows'] = self.enhancenet1.flows(stage1)
+        enhancenet1 = self.enhancenet1(stage1, **shared).clamp_(0, 1)
+        enhancenet2 = self.enhancenet2(stage1, **shared).clamp_(0, 1)
         fused = self.fusion(enhancenet1, enhancenet2)
         out = dict(
             lq=lqs,
-            stage1=stage1,
             enhancenet1=enhancenet1,
             enhancenet2=enhancenet2,
             fused=fused['fused'],
             mask=fused['mask'])
         out['fused_sharp'] = fused.get('fused_sharp', fused['fused'])
+        if self.stage1 is not None:
+            out['stage1'] = stage1
         return out
 
     @torch.no_grad()
@@ -202,7 +217,7 @@ class ASTF(BaseModel):
         destruct = self.data_preprocessor.destruct
         fields = {
             f'{key}_img': destruct(outputs[key], data_samples).cpu()
-            for key in ROWS if key != 'fused_sharp'
+            for key in ROWS if key != 'fused_sharp' and key in outputs
         }
         fields['pred_img'] = destruct(outputs['fused_sharp'],
                                       data_samples).cpu()

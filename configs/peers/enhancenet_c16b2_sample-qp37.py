@@ -1,0 +1,26 @@
+# Our EnhanceNet alone as the BasicVSR-without-upsampler baseline: the stage-1
+# network (paper sec. 3.1) with the shipped sample weights, scored as a peer:
+#   python tools/test.py configs/peers/enhancenet_c16b2_sample-qp37.py \
+#     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
+# At the paper's width use the LDV stage-1 config the same way
+# (configs/astf/stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py).
+_base_ = '../astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py'
+
+experiment_name = 'enhancenet_c16b2_sample-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+checkpoint = 'checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'
+load_from = checkpoint
+
+# the metrics of the ASTF configs' rows, one row here
+test_evaluator = dict(
+    _delete_=True,
+    type='Evaluator',
+    metrics=[
+        dict(type='VideoPSNR'),
+        dict(type='VideoSSIM'),
+        dict(type='VideoLPIPS', net='alex'),
+        dict(type='VideoFID'),
+        dict(type='TOF'),
+        dict(type='TLP'),
+    ])

@@ -1,0 +1,114 @@
+"""The peer configs (configs/peers/): mmagic's restorers on our data, same
+size in and out, scored with the ASTF rows' metrics."""
+import os.path as osp
+
+import pytest
+import torch
+from mmagic.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import astf_mm  # noqa: F401  (registers modules, deformable-conv shim)
+from tests.utils import ROOT
+
+PEERS = osp.join(ROOT, 'configs', 'peers')
+NTIRE_LDV = osp.join(PEERS,
+                     'basicvsr-pp_c128n25_ntire-decompress-track2_ldv-qp37.py')
+NTIRE_HELDOUT = osp.join(PEERS,
+                         'basicvsr-pp_c16n2_ntire-decompress_heldout-qp37.py')
+ENHANCENET = osp.join(PEERS, 'enhancenet_c16b2_sample-qp37.py')
+ASTF_LDV = osp.join(ROOT, 'configs', 'astf', 'astf_fusion_c64b30_ldv-qp37.py')
+
+
+def metric_types(cfg: Config) -> list:
+    return [m['type'] for m in cfg.test_evaluator.metrics]
+
+
+def test_basicvsrpp_peer_is_mmagics_ntire_setting_on_ldv():
+    cfg = Config.fromfile(NTIRE_LDV)
+    # inherited from mmagic's NTIRE 2021 decompression config
+    assert cfg.model.type == 'BasicVSR'
+    generator = cfg.model.generator
+    assert (generator.mid_channels, generator.num_blocks,
+            generator.is_low_res_input) == (128, 25, False)
+    assert cfg.model.ensemble.type == 'SpatialTemporalEnsemble'
+    # nothing is downloaded when it is built
+    assert generator.spynet_pretrained is None
+    dataset = cfg.test_dataloader.dataset
+    assert dataset.type == 'PairedFramesDataset'
+    assert (dataset.data_root, dataset.ann_file,
+            dataset.data_prefix) == ('data/ldv', 'meta_info_ldv_val.txt',
+                                     dict(img='lq', gt='gt'))
+    assert [s['type'] for s in dataset.pipeline] == [
+        'GenerateSegmentIndices', 'LoadImageFromFileChecked',
+        'LoadImageFromFileChecked', 'PackInputs'
+    ]
+    assert metric_types(cfg) == [
+        m['type'] for m in Config.fromfile(ASTF_LDV).row_metrics
+    ]
+
+
+def test_sample_width_peers_point_at_their_data():
+    heldout = Config.fromfile(NTIRE_HELDOUT)
+    assert (heldout.model.generator.mid_channels,
+            heldout.model.generator.num_blocks) == (16, 2)
+    assert heldout.model.ensemble is None
+    assert heldout.test_dataloader.dataset.data_root == 'data/heldout'
+    enhancenet = Config.fromfile(ENHANCENET)
+    assert enhancenet.model.generator.type == 'EnhanceNet'
+    assert osp.isfile(osp.join(ROOT, enhancenet.load_from))
+    assert enhancenet.test_dataloader.dataset.ann_file == 'meta_info_val.txt'
+    assert metric_types(enhancenet) == metric_types(heldout)
+
+
+@pytest.mark.parametrize('config,size', [(NTIRE_LDV, 256),
+                                         (NTIRE_HELDOUT, 256),
+                                         (ENHANCENET, 64)])
+def test_peer_generator_keeps_the_input_size(config, size):
+    cfg = Config.fromfile(config)
+    generator = cfg.model.generator.to_dict()
+    # sample width; the spynet file of the EnhanceNet config is not needed
+    generator.update(mid_channels=8, num_blocks=1, spynet_pretrained=None)
+    cfg.model.generator = generator
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(cfg.model).eval()
+    torch.manual_seed(0)
+    lqs = torch.rand(1, 2, 3, size, size + 32)
+    with torch.no_grad():
+        out = model(lqs, mode='tensor')
+    assert out.shape == lqs.shape
+    assert torch.isfinite(out).all()
+
+
+def test_basicvsrpp_ntire_mode_refuses_frames_under_256_pixels():
+    net = MODELS.build(
+        dict(
+            type='BasicVSRPlusPlusNet',
+            mid_channels=8,
+            num_blocks=1,
+            is_low_res_input=False))
+    # the 136 x 320 frames of data/sample
+    with pytest.raises(AssertionError, match='at least 64'):
+        net(torch.rand(1, 2, 3, 136, 320))
+
+
+def test_edvr_is_x4_only():
+    """mmagic's EDVRNet has no same-size setting (its two x2 pixel-shuffle
+    stages and x4 bilinear skip are fixed; ``with_tsa`` is its only
+    switch), so it has no peer config: it cannot be scored against
+    same-size ground truth."""
+    for with_tsa in (True, False):
+        net = MODELS.build(
+            dict(
+                type='EDVRNet',
+                in_channels=3,
+                out_channels=3,
+                mid_channels=8,
+                num_frames=5,
+                deform_groups=1,
+                num_blocks_extraction=1,
+                num_blocks_reconstruction=1,
+                with_tsa=with_tsa))
+        with torch.no_grad():
+            out = net(torch.rand(1, 5, 3, 16, 20))
+        assert out.shape == (1, 3, 64, 80)
