@@ -30,6 +30,13 @@ plays the input, stage 1 (with ``--save-intermediates``), the enhanced
 output, the mask (with ``--save-mask``) and the reference in sync, with a
 wipe between any two and per-frame PSNR/LPIPS curves when a reference is
 given.
+
+Many videos: several INPUTs, or a folder of videos (files, or folders of
+frames as in a dataset's ``lq``), with ``--output FOLDER`` write
+``FOLDER/<name>.<--output-format>``; under ``torchrun --nproc_per_node N``
+the videos are split across the N processes (one GPU each), and
+``FOLDER/enhance_manifest.json`` records every finished video, so a rerun
+skips them and does the rest.
 """
 import argparse
 import json
@@ -37,6 +44,7 @@ import os
 import os.path as osp
 import sys
 from contextlib import ExitStack
+from hashlib import sha256
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -44,12 +52,14 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import init_astf_model, stream_enhance
+from astf_mm.datasets.frame_pairs import VIDEO_EXTENSIONS
+from astf_mm.engine.dist_shard import VideoTask, init_dist, run_sharded
 from astf_mm.evaluation import (frame_lpips, frame_psnr, frame_ssim,
                                 table_markdown)
 from astf_mm.io import (SHAREABLE_CRF, OutputPathError, atomic_write_text,
                         check_output_path, default_crf, exit_on_sigterm,
-                        iter_pairs, open_writer, probe_video, read_frames,
-                        video_codec)
+                        iter_pairs, list_frame_files, natural_key, open_writer,
+                        probe_video, read_frames, video_codec)
 from astf_mm.models import EnhanceNet
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 from astf_mm.utils.cli import add_astf_model_args, add_stream_args, parse_size
@@ -63,7 +73,11 @@ INTERMEDIATES = ('stage1', 'enhancenet1', 'enhancenet2', 'fused')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Enhance a compressed video with ASTF')
-    parser.add_argument('input', help='video file or folder of frames')
+    parser.add_argument(
+        'input',
+        nargs='+',
+        help='video file or folder of frames; several, or a folder of '
+        'videos, to enhance each into --output FOLDER')
     parser.add_argument(
         '--output',
         required=True,
@@ -113,10 +127,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='also write <stem>.html: the streams side by side, in sync, '
         'with a wipe and per-frame curves (videos in <stem>_viewer_files/)')
+    parser.add_argument(
+        '--output-format',
+        choices=MANY_FORMATS,
+        help='with several videos: each one\'s output in --output FOLDER '
+        '(png: a folder of PNG frames per video; default: mp4)')
     add_stream_args(parser)
     args = parser.parse_args(argv)
+    _split_inputs(args, parser)
     try:
-        _check_crf(args)
+        _check_crf(args if args.inputs is None else _video_args(
+            args, None, _many_output(args, 'video')))
     except ValueError as err:
         parser.error(str(err))
     if args.viewer and args.size:
@@ -513,8 +534,143 @@ def enhance_video(args: argparse.Namespace) -> Dict[str, str]:
     return outputs
 
 
+# ---------------------------------------------------------------------------
+# many videos, split across torchrun's processes
+
+MANY_FORMATS = ('mp4', 'mkv', 'png')
+MANY_MANIFEST = 'enhance_manifest.json'
+ONE_VIDEO_OPTIONS = ('reference', 'save_intermediates', 'save_mask', 'viewer')
+
+
+def list_videos(inputs: List[str]) -> Dict[str, str]:
+    """Name -> path of every video the inputs name.
+
+    An input is a video file, a folder of frames, or a folder of videos
+    (video files and folders of frames, taken in natural order). The name
+    is the file's stem or the folder's name; two videos of one name are
+    refused (their outputs would collide).
+    """
+    videos = {}
+    for path in inputs:
+        if not osp.exists(path):
+            raise FileNotFoundError(f'{path} does not exist.')
+        found = [path]
+        if osp.isdir(path) and not list_frame_files(path):
+            found = [
+                osp.join(path, n) for n in sorted(os.listdir(path),
+                                                  key=natural_key)
+                if osp.splitext(n)[1].lower() in VIDEO_EXTENSIONS or (
+                    osp.isdir(osp.join(path, n))
+                    and list_frame_files(osp.join(path, n)))
+            ]
+            if not found:
+                raise ValueError(
+                    f'{path}: holds no frames, no video files '
+                    f'({", ".join(VIDEO_EXTENSIONS)}) and no folders of '
+                    'frames.')
+        for video in found:
+            name = osp.splitext(osp.basename(osp.normpath(video)))[0]
+            if name in videos:
+                raise ValueError(
+                    f'{videos[name]} and {video} are both named "{name}": '
+                    'their outputs would collide; rename one.')
+            videos[name] = video
+    return videos
+
+
+def _split_inputs(args: argparse.Namespace,
+                  parser: argparse.ArgumentParser) -> None:
+    """One video: ``args.input`` is its path, ``args.inputs`` None. Several
+    (or a folder of videos): ``args.inputs`` maps names to paths."""
+    args.inputs = None
+    if len(args.input) == 1:
+        path = args.input[0]
+        if not (osp.isdir(path) and not list_frame_files(path)
+                and os.listdir(path)):
+            args.input = path
+            if int(os.environ.get('WORLD_SIZE', 1)) > 1:
+                parser.error('torchrun splits several videos across its '
+                             'processes: give several inputs or a folder '
+                             'of videos, or run one video without torchrun.')
+            if args.output_format:
+                parser.error('--output-format applies to several videos; '
+                             'the --output name sets the format of one.')
+            return
+    args.output_format = args.output_format or MANY_FORMATS[0]
+    try:
+        args.inputs = list_videos(args.input)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(str(err))
+    args.input = None
+    used = [o for o in ONE_VIDEO_OPTIONS if getattr(args, o)]
+    if used:
+        parser.error(f'--{used[0].replace("_", "-")} applies to one video; '
+                     'run the videos one by one to use it.')
+    if _is_video_file(args.output):
+        parser.error(f'--output {args.output}: with several videos, a '
+                     'folder (each video becomes <name>.'
+                     f'{args.output_format} in it).')
+
+
+def _many_output(args: argparse.Namespace, name: str) -> str:
+    ext = '' if args.output_format == 'png' else '.' + args.output_format
+    return osp.join(args.output, name + ext)
+
+
+def _video_args(args: argparse.Namespace, source: Optional[str],
+                output: str, **changes) -> argparse.Namespace:
+    """The options of one video of a many-video run."""
+    return argparse.Namespace(
+        **dict(vars(args), input=source, output=output, **changes))
+
+
+def enhance_many(args: argparse.Namespace) -> List[str]:
+    """Enhance ``args.inputs`` into ``args.output``, this process's share
+    under torchrun; returns the videos written (by every process)."""
+    dist = init_dist(args.device)
+    check_output_path(
+        args.output, args.inputs.values(), kind='container', name='--output')
+    tasks = [
+        VideoTask(name, path, _many_output(args, name))
+        for name, path in args.inputs.items()
+    ]
+    # what the outputs depend on: a video done with other settings is redone
+    settings = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ('input', 'inputs', 'output', 'overwrite', 'device')
+    }
+    key = sha256(json.dumps(settings, sort_keys=True,
+                            default=str).encode()).hexdigest()
+
+    def count_frames(task: VideoTask) -> int:
+        info = probe_video(
+            task.source, size=args.size, pix_fmt=args.pix_fmt,
+            count_frames=True)
+        return min(info.num_frames, args.max_frames or info.num_frames)
+
+    def process(task: VideoTask) -> None:
+        enhance_video(
+            _video_args(args, task.source, task.output, device=dist.device))
+
+    return run_sharded(tasks, process, count_frames,
+                       osp.join(args.output, MANY_MANIFEST), key, dist)
+
+
+def _main_many(args: argparse.Namespace) -> None:
+    try:
+        written = enhance_many(args)
+    except ValueError as err:  # OutputPathError, a refused --device
+        sys.exit(f'error: {err}')
+    if int(os.environ.get('RANK', 0)) == 0:
+        print(f'Enhanced {len(written)} videos into {args.output}'
+              f' ({", ".join(written) or "all were done"}).')
+
+
 def main() -> None:
     args = parse_args()
+    if args.inputs is not None:
+        return _main_many(args)
     try:
         outputs = enhance_video(args)
     except OutputPathError as err:
