@@ -10,12 +10,13 @@ import mmengine
 from mmengine.config import Config
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
+from astf_mm.engine.console import ConsoleSummaryRunner, LoopProgressHook
 from astf_mm.io import atomic_write
 from astf_mm.utils import (add_launch_args, apply_cli_options,
                            parse_launch_args, setup_cpu_distributed)
+from astf_mm.utils.third_party_warnings import quiet_third_party_warnings
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,11 +57,15 @@ def main() -> None:
         cfg.load_from = args.checkpoint
     setup_cpu_distributed(cfg)
 
-    runner = Runner.from_cfg(cfg)
+    # set-up detail (config dump, environment, paramwise_options) goes to
+    # the work dir's log file only; validation/test get a progress bar
+    runner = ConsoleSummaryRunner.from_cfg(cfg)
+    runner.register_hook(LoopProgressHook())
     if args.out:
         runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
     runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    with quiet_third_party_warnings():
+        main()
