@@ -24,32 +24,19 @@ from mmengine.infer import BaseInferencer
 from tqdm import tqdm
 
 from astf_mm.io import check_output_path, open_writer, probe_video, read_frames
-from astf_mm.models.astf_model import ASTF, NETWORKS, ROWS
+from astf_mm.models.astf_model import ASTF, ROWS
+from astf_mm.utils.shipped_files import resolve_config
 from .inference import stream_enhance
 from .model_loading import init_astf_model
 
-# The source checkout this package runs from (an editable install).
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+# The shipped sample models (see astf_mm.utils.shipped_files).
+SAMPLE_CONFIG = 'astf_mm::astf/sample/astf_fusion_c16b2_sample-qp37.py'
 # Frames per second written when neither the caller nor the input says.
 DEFAULT_FPS = 25.
 # What ``intermediates=True`` returns besides the enhanced frames.
 INTERMEDIATE_KEYS = tuple(r for r in ROWS if r != 'fused_sharp') + ('mask', )
 
 VideoInput = Union[str, os.PathLike, np.ndarray]
-
-
-def _sample_checkpoint_options(cfg: Config) -> dict:
-    """``cfg_options`` that point the sample config's relative checkpoint
-    paths into the source checkout, so the default works from any folder
-    (the sha256 pins of the config still apply)."""
-    options = {}
-    for name in NETWORKS:
-        path = cfg.model[name].init_cfg.checkpoint
-        if not osp.isabs(path):
-            options[f'model.{name}.init_cfg.checkpoint'] = osp.join(
-                REPO_ROOT, path)
-    return options
 
 
 class ASTFInferencer(BaseInferencer):
@@ -71,10 +58,11 @@ class ASTFInferencer(BaseInferencer):
     under a temporary name renamed when complete.
 
     Args:
-        config (str | Config, optional): End-to-end ASTF config. Default:
-            None, the shipped sample models
-            (``configs/astf/sample/astf_fusion_c16b2_sample-qp37.py`` of the
-            source checkout, its checkpoints found from any folder).
+        config (str | Config, optional): End-to-end ASTF config: a path,
+            or ``astf_mm::PATH`` for a shipped one (relative paths in it
+            are looked up as :mod:`astf_mm.utils.shipped_files` says).
+            Default: None, the shipped sample models
+            (:data:`SAMPLE_CONFIG`), usable from any folder.
         checkpoints (Sequence[str], optional): Checkpoints of stage 1,
             EnhanceNet1 and EnhanceNet2 replacing the config's (as
             ``--checkpoints``). Default: None.
@@ -100,20 +88,15 @@ class ASTFInferencer(BaseInferencer):
                  cfg_options: Optional[dict] = None,
                  device: Optional[str] = None,
                  show_progress: bool = True) -> None:
-        cfg_options = dict(cfg_options or {})
         if config is None:
-            config = Config.fromfile(osp.join(REPO_ROOT, SAMPLE_CONFIG))
-            if not checkpoints:
-                cfg_options = {
-                    **_sample_checkpoint_options(config),
-                    **cfg_options
-                }
-        elif not isinstance(config, Config):
-            if not osp.isfile(config):
+            config = SAMPLE_CONFIG
+        if not isinstance(config, Config):
+            path = resolve_config(os.fspath(config))
+            if not osp.isfile(path):
                 raise FileNotFoundError(
                     f'ASTF config {config} does not exist (give an '
-                    'end-to-end ASTF config, e.g. ' + SAMPLE_CONFIG + ').')
-            config = Config.fromfile(config)
+                    f'end-to-end ASTF config, e.g. {SAMPLE_CONFIG}).')
+            config = Config.fromfile(path)
         self._model_args = dict(
             checkpoints=checkpoints, sha256=sha256, cfg_options=cfg_options)
         super().__init__(
@@ -167,8 +150,9 @@ class ASTFInferencer(BaseInferencer):
         Returns:
             dict: ``predictions``: per input, a dict with ``'enhanced'``
             (``(t, h, w, 3)`` uint8 RGB) and, with ``intermediates=True``,
-            ``'lq'``, ``'stage1'``, ``'enhancenet1'``, ``'enhancenet2'``,
-            ``'fused'`` (same shape) and ``'mask'`` (``(t, h, w, 1)``);
+            ``'lq'``, ``'stage1'`` (when the model has a stage 1),
+            ``'enhancenet1'``, ``'enhancenet2'``, ``'fused'`` (same shape)
+            and ``'mask'`` (``(t, h, w, 1)``);
             ``visualization``: per input, the written path or None.
         """
         if batch_size != 1:
@@ -297,9 +281,9 @@ class ASTFInferencer(BaseInferencer):
             list[dict]: One dict of ``(t, h, w, c)`` uint8 arrays, with
             ``'fps'`` and ``'source'`` of the input.
         """
-        keys = ('fused_sharp', ) + (INTERMEDIATE_KEYS if intermediates else
-                                    ())
-        frames: Dict[str, list] = {k: [] for k in keys}
+        wanted = ('fused_sharp', ) + (INTERMEDIATE_KEYS if intermediates
+                                      else ())
+        frames: Dict[str, list] = {}
         results = stream_enhance(inputs['frames'], self.model.enhance_chunk,
                                  device=self.device, **chunking)
         if self.show_progress:
@@ -307,9 +291,11 @@ class ASTFInferencer(BaseInferencer):
                 results, total=inputs['num_frames'], unit='frame',
                 desc='ASTF')
         for result in results:
-            for key in keys:
-                frames[key].append(result[key])
-        if not frames['fused_sharp']:
+            # a model without a stage 1 has no 'stage1' row
+            for key in wanted:
+                if key in result:
+                    frames.setdefault(key, []).append(result[key])
+        if not frames:
             raise ValueError(f'{inputs["source"] or "the array input"} '
                              'holds no frames.')
         pred = {k: np.stack(v) for k, v in frames.items()}

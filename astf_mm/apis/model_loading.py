@@ -46,6 +46,8 @@ def init_astf_model(config: Union[str, Config],
             raise ValueError(f'{what} needs {len(NETWORKS)} values '
                              f'({", ".join(NETWORKS)}), got {len(given)}.')
     for i, name in enumerate(NETWORKS):
+        if model_cfg.get(name) is None:  # ASTF without a stage 1
+            continue
         weights = model_cfg[name].setdefault(
             'init_cfg', dict(type='CheckedPretrained'))
         if checkpoints:

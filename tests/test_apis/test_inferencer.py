@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from astf_mm.apis import ASTFInferencer
 from astf_mm.datasets.encoding import encode_hevc_qp
@@ -131,10 +132,30 @@ def test_bad_inputs_are_named(tiny, tmp_path):
     with pytest.raises(ValueError, match=r'\(t, h, w, 3\) uint8 RGB frames, '
                        r'got float32 of shape \(2, 8, 8, 3\)'):
         inferencer(np.zeros((2, 8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match='the array input holds no frames'):
+        inferencer(np.zeros((0, 8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match='batch_size=2'):
         inferencer(str(tiny['clip']), batch_size=2)
     with pytest.raises(FileNotFoundError, match='nope.py does not exist'):
         ASTFInferencer(str(tmp_path / 'nope.py'))
+
+
+def test_a_model_without_stage1_has_no_stage1_row(tiny, tmp_path):
+    config = tmp_path / 'no_stage1.py'
+    config.write_text(
+        f"_base_ = '{tiny['config']}'\nmodel = dict(stage1=None)\n")
+    inferencer = ASTFInferencer(str(config), device='cpu', show_progress=False)
+    lq = stack(tiny['clip'])
+    pred = inferencer(lq, intermediates=True)['predictions'][0]
+    assert sorted(pred) == [
+        'enhanced', 'enhancenet1', 'enhancenet2', 'fused', 'lq', 'mask'
+    ]
+    with torch.no_grad():
+        rows = inferencer.model.enhance(
+            torch.from_numpy(lq).permute(0, 3, 1, 2)[None].float() / 255)
+    expected = (rows['fused_sharp'][0].clamp(0, 1) * 255).round().byte()
+    np.testing.assert_array_equal(pred['enhanced'],
+                                  expected.permute(0, 2, 3, 1).numpy())
 
 
 def test_datasamples_carry_the_model_keys(tiny):
