@@ -1,8 +1,8 @@
 """Images of validation and test samples, a bounded number per run."""
 from typing import Optional, Sequence
 
+from mmagic.registry import HOOKS
 from mmengine.hooks import Hook
-from mmengine.registry import HOOKS
 
 
 @HOOKS.register_module()
