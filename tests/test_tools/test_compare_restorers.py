@@ -73,6 +73,7 @@ def test_one_table_with_astf_rows_and_costs(compared):
     for entry in (astf, tiny):
         assert entry['flops_per_frame'] > 0
         assert entry['seconds_per_frame'] > 0
+        assert entry['cpu_seconds_per_frame'] > 0
         assert entry['peak_memory_mib'] >= 0
     # ASTF runs the network three times (and the fusion)
     assert astf['flops_per_frame'] > 2.5 * tiny['flops_per_frame']

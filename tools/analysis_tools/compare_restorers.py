@@ -23,7 +23,8 @@ Measured in the same run, per entry: parameters; FLOPs per output frame
 ``--flops-frames`` frames at the first video's size; operators it cannot
 count, e.g. ``grid_sample`` or deformable convolutions, are listed and not
 counted); seconds per output frame (``test_step`` wall time over the
-dataset, data preprocessing included, first call included); peak memory
+dataset, data preprocessing included, first call included; and the
+process's CPU time in those calls, all threads); peak memory
 during ``test_step`` above what was in use before it (CUDA:
 ``torch.cuda.max_memory_allocated``; CPU: the peak resident set size,
 ``VmHWM`` of ``/proc/self/status`` reset through ``/proc/self/clear_refs``
@@ -370,16 +371,17 @@ def evaluate_entry(name: str, model: torch.nn.Module, dataset,
     memory = PeakMemory(device)
     scorers: Optional[List] = None
     rows: Dict[str, str] = {}
-    seconds, frames, peak = 0.0, 0, 0.0
+    seconds, cpu_seconds, frames, peak = 0.0, 0.0, 0, 0.0
     for index in tqdm(range(len(dataset)), desc=name, unit='video'):
         data = pseudo_collate([dataset[index]])
         memory.start()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         with torch.no_grad():
             outputs = model.test_step(data)
         if device.startswith('cuda'):
             torch.cuda.synchronize(device)
         seconds += time.perf_counter() - start
+        cpu_seconds += time.process_time() - cpu_start
         peak = max(peak, memory.stop())
         frames += sum(output_frames(sample) for sample in outputs)
         if scorers is None:
@@ -400,6 +402,7 @@ def evaluate_entry(name: str, model: torch.nn.Module, dataset,
         metric.evaluate()
     run = dict(
         seconds_per_frame=seconds / frames,
+        cpu_seconds_per_frame=cpu_seconds / frames,
         frames=frames,
         peak_memory_mib=peak,
         memory_method=memory.method,
@@ -431,12 +434,14 @@ def cost_markdown(entries: Dict[str, dict]) -> str:
     """The table of sizes and speeds, one row per entry."""
     lines = [
         '| entry | parameters (M) | GFLOPs / frame | s / frame | '
-        'peak memory (MiB) | frames |', '|---|---|---|---|---|---|'
+        'CPU s / frame | peak memory (MiB) | frames |',
+        '|---|---|---|---|---|---|---|'
     ]
     for name, e in entries.items():
         lines.append(f"| {name} | {e['parameters'] / 1e6:.3f} | "
                      f"{e['flops_per_frame'] / 1e9:.2f} | "
                      f"{e['seconds_per_frame']:.3f} | "
+                     f"{e['cpu_seconds_per_frame']:.3f} | "
                      f"{e['peak_memory_mib']:.0f} | {e['frames']} |")
     return '\n'.join(lines) + '\n'
 
@@ -465,7 +470,9 @@ def report_markdown(report: dict) -> str:
         f"{report['flops_clip']} probe clip"
         + (f"; not counted: {', '.join(uncounted)}" if uncounted else '')
         + '. Seconds: test_step wall time over the dataset, data '
-        'preprocessing and the first call included. Peak memory: '
+        'preprocessing and the first call included; CPU seconds: the '
+        "process's CPU time in those calls, all threads (less sensitive "
+        'to other jobs on the machine). Peak memory: '
         f"{report['memory_method']}, above what was in use before each "
         'call.', '', table_markdown(report['table']).rstrip('\n')
     ]
