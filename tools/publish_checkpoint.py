@@ -27,8 +27,13 @@ from astf_mm.io import OutputPathError, atomic_write, check_output_path
 from astf_mm.utils.checksum import sha256_of
 
 
-def publish(src: str, dst: str) -> str:
-    """Write the generator weights of ``src`` to ``dst``; return sha256."""
+def publish(src: str, dst: str, overwrite: bool = False) -> str:
+    """Write the generator weights of ``src`` to ``dst``; return sha256.
+
+    An existing ``dst`` is replaced only with ``overwrite``: a published
+    checkpoint is pinned by sha256 in configs.
+    """
+    check_output_path(dst, [src], overwrite=overwrite)
     checkpoint = safe_torch_load(src, map_location='cpu')
     state = {
         k: v
@@ -41,7 +46,7 @@ def publish(src: str, dst: str) -> str:
     out = dict(
         state_dict=state,
         meta=dict(iter=meta.get('iter'), source=os.path.basename(src)))
-    atomic_write(dst, lambda tmp: torch.save(out, tmp))
+    atomic_write(dst, lambda tmp: torch.save(out, tmp), overwrite=overwrite)
     return sha256_of(dst)
 
 
@@ -71,17 +76,13 @@ def main() -> None:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='with --end-to-end: replace an existing DST')
+        help='replace an existing DST')
     args = parser.parse_args()
-    if args.overwrite and not args.end_to_end:
-        parser.error('--overwrite applies to --end-to-end only')
-    if args.end_to_end:
-        try:
-            print(publish_end_to_end(args.src, args.dst, args.overwrite))
-        except OutputPathError as err:
-            sys.exit(f'error: {err}')
-        return
-    print(publish(args.src, args.dst))
+    write = publish_end_to_end if args.end_to_end else publish
+    try:
+        print(write(args.src, args.dst, args.overwrite))
+    except OutputPathError as err:
+        sys.exit(f'error: {err}')
 
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@ positional checkpoint; ``publish_checkpoint.py --end-to-end`` writes one
 whose keys match the model, so the run loads it without a wall of
 missing/unexpected keys (and writes the image strips)."""
 import glob
+import hashlib
 import json
 import os.path as osp
 import subprocess
@@ -74,3 +75,32 @@ def test_mmagic_test_tool_loads_the_end_to_end_checkpoint(tmp_path):
     assert set(json.loads(out.read_text())) == {'PSNR'}
     strips = glob.glob(str(work / '*' / 'vis_data' / 'vis_image' / '*.png'))
     assert sorted(osp.basename(s) for s in strips) == ['c_0.png', 'd_0.png']
+
+
+def test_publish_never_replaces_a_pinned_checkpoint(tmp_path):
+    # a training checkpoint with generator weights (and others to drop)
+    src = tmp_path / 'iter_10.pth'
+    torch.save(
+        dict(
+            state_dict={
+                'generator.conv.weight': torch.ones(2, 2),
+                'discriminator.w': torch.zeros(1)
+            },
+            meta=dict(iter=10)), src)
+    dst = tmp_path / 'released.pth'
+    proc = run(['tools/publish_checkpoint.py', str(src), str(dst)])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    released = torch.load(dst, map_location='cpu')
+    assert list(released['state_dict']) == ['generator.conv.weight']
+    assert released['meta'] == dict(iter=10, source='iter_10.pth')
+    before = dst.read_bytes()
+    again = run(['tools/publish_checkpoint.py', str(src), str(dst)])
+    assert again.returncode == 1
+    assert 'exists; refusing to replace it' in again.stderr
+    assert dst.read_bytes() == before
+    forced = run(
+        ['tools/publish_checkpoint.py',
+         str(src), str(dst), '--overwrite'])
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert forced.stdout.strip() == hashlib.sha256(
+        dst.read_bytes()).hexdigest()
