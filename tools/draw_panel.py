@@ -23,6 +23,7 @@ from astf_mm.io import (OutputPathError, atomic_write, check_output_path,
                         list_frame_files, read_frames)
 from astf_mm.models import ASTF
 from astf_mm.utils.cli import add_astf_model_args
+from astf_mm.visualization import frame_strip
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 TILES = (('lq', 'compressed (lq)'), ('stage1', 'stage-1'),
@@ -89,8 +90,7 @@ def compose_panel(tiles: Dict[str, np.ndarray],
     h, w = tiles[tiles_spec[0][0]].shape[:2]
     crop = min(crop, h, w)
     y, x = corner
-    label_h = 22
-    columns = []
+    panels = []
     for key, title in tiles_spec:
         image = tiles[key]
         full = image.copy()
@@ -99,16 +99,8 @@ def compose_panel(tiles: Dict[str, np.ndarray],
         zoom = cv2.resize(
             image[y:y + crop, x:x + crop], (w, w),
             interpolation=cv2.INTER_NEAREST)
-        label = np.full((label_h, w, 3), 255, np.uint8)
-        # smaller type where a narrow frame would cut the title
-        width = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0]
-        scale = 0.45 * min(1., (w - 8) / max(width, 1))
-        cv2.putText(label, title, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (0, 0, 0), 1, cv2.LINE_AA)
-        columns.append(np.concatenate([label, full, zoom], axis=0))
-    gap = np.full((columns[0].shape[0], 4, 3), 255, np.uint8)
-    row = [c for col in columns for c in (col, gap)][:-1]
-    return np.concatenate(row, axis=1)
+        panels.append((title, np.concatenate([full, zoom], axis=0)))
+    return frame_strip(panels)
 
 
 def _tiles(result: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
