@@ -23,6 +23,7 @@ from astf_mm.io import (OutputPathError, atomic_write, check_output_path,
                         list_frame_files, read_frames)
 from astf_mm.models import ASTF
 from astf_mm.utils.cli import add_astf_model_args
+from astf_mm.utils.third_party_warnings import quiet_third_party_warnings
 from astf_mm.visualization import frame_strip
 
 DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
@@ -214,4 +215,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    with quiet_third_party_warnings():
+        main()
