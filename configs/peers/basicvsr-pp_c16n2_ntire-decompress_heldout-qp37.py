@@ -2,9 +2,9 @@
 # channels, 2 blocks per propagation branch, no test-time ensemble), the
 # size of network a 2-core CPU can train, on the held-out set of
 # `python tools/data/build_corpus.py` (data/heldout, 256 x 384 frames).
-# Not on data/sample: its 136 x 320 frames are below this mode's 256-pixel
-# minimum. No weights of this width exist; train them first (mmagic's NTIRE
-# config is test-only) and pass them as load_from.
+# Not on data/sample: its frames (under 256 pixels high) are below this
+# mode's 256-pixel minimum. No weights of this width exist; train them
+# first (mmagic's NTIRE config is test-only) and pass them as load_from.
 _base_ = './basicvsr-pp_c128n25_ntire-decompress-track2_ldv-qp37.py'
 
 experiment_name = 'basicvsr-pp_c16n2_ntire-decompress_heldout-qp37'

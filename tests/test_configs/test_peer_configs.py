@@ -87,7 +87,8 @@ def test_basicvsrpp_ntire_mode_refuses_frames_under_256_pixels():
             mid_channels=8,
             num_blocks=1,
             is_low_res_input=False))
-    # the 136 x 320 frames of data/sample
+    # the size of a data/sample training video (validation: 144 to 192
+    # pixels high)
     with pytest.raises(AssertionError, match='at least 64'):
         net(torch.rand(1, 2, 3, 136, 320))
 
