@@ -98,6 +98,8 @@ def frame_lpips(pred: np.ndarray, gt: np.ndarray, net: str = 'alex') -> float:
     device = next(model.parameters()).device
 
     def to_tensor(frame: np.ndarray) -> torch.Tensor:
+        if not frame.flags.writeable:
+            frame = frame.copy()  # torch warns on read-only arrays
         return torch.from_numpy(frame).to(device).permute(
             2, 0, 1)[None].float() / 255.
 

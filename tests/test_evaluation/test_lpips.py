@@ -1,9 +1,13 @@
-"""VideoLPIPS."""
+"""VideoLPIPS and frame_lpips."""
+import warnings
+
+import numpy as np
 import pytest
 from mmagic.registry import METRICS
 
 from astf_mm.evaluation import VideoLPIPS
 from astf_mm.evaluation.base import to_rgb_frames
+from astf_mm.evaluation.lpips import frame_lpips
 from tests.test_evaluation.clips import (flicker_and_smooth, noisy,
                                          random_video, realish_clip, to_tensor,
                                          video_sample)
@@ -69,3 +73,17 @@ def test_pinned_values(real_weights):
     }
     assert metric.per_video[0]['LPIPS'] == pytest.approx(
         0.06955071091651917, rel=1e-5)
+
+
+def test_frame_lpips_takes_read_only_frames_quietly(real_weights):
+    # decoded video frames can be read-only; torch.from_numpy warns on them
+    rng = np.random.default_rng(0)
+    pred = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
+    gt = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
+    expected = frame_lpips(pred, gt)
+    pred.flags.writeable = False
+    gt.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert frame_lpips(pred, gt) == expected
+    assert expected > 0.01  # a real distance, not a failed comparison
