@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 
-import common
 import torch
 
 from astf_mm.io import atomic_write_text
+from astf_mm.utils.machine import cpu_name
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLIP = 'data/sample/demo/carphone_qp37.mkv'
@@ -74,7 +74,7 @@ def main() -> None:
                   flush=True)
     lines = [
         '# Inference scale: tools/enhance_video.py vs video length', '',
-        f'- machine: {common.cpu_name()}, {os.cpu_count()} logical cores, '
+        f'- machine: {cpu_name()}, {os.cpu_count()} logical cores, '
         f'device {args.device}',
         f'- torch {torch.__version__}, python {platform.python_version()}',
         f'- date: {time.strftime("%Y-%m-%dT%H:%M:%S")}',

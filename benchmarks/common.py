@@ -11,18 +11,7 @@ from typing import Callable, Dict, List, Tuple
 import torch
 
 from astf_mm.io import atomic_write_text
-
-
-def cpu_name() -> str:
-    """The CPU model from ``/proc/cpuinfo`` (or ``platform``)."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
+from astf_mm.utils.machine import cpu_name
 
 
 def machine_info(device: str = 'cpu') -> Dict[str, str]:

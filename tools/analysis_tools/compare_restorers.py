@@ -62,6 +62,7 @@ from astf_mm.models import ASTF
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 from astf_mm.utils.checkpoint import load_checked_state_dict
 from astf_mm.utils.cli import add_device_arg
+from astf_mm.utils.machine import cpu_name
 from astf_mm.utils.shipped_files import resolve_config
 
 # The metrics of the ASTF configs' rows: one list for every entry.
@@ -408,18 +409,6 @@ def evaluate_entry(name: str, model: torch.nn.Module, dataset,
         memory_method=memory.method,
         rows=list(rows.values()))
     return collect_table(scorers), run
-
-
-def cpu_name() -> str:
-    """The CPU model, from ``/proc/cpuinfo``."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown CPU'
 
 
 def machine(device: str) -> str:
