@@ -116,20 +116,25 @@ cp "$(ls -t "$OUT"/test/*/astf_table.json | head -1)" "$OUT/astf_table.json"
 echo
 TOOK=$((SECONDS - START))
 echo "Done in $((TOOK / 60)) min $((TOOK % 60)) s. Outputs in $OUT/:"
-echo "  ${NAME}_astf.mkv          enhanced video (fuse+sharp, lossless)"
+# one file a line, descriptions aligned after the longest name
+FILES=("${NAME}_astf.mkv" "enhanced video (fuse+sharp, lossless)")
 if [ -n "$REFERENCE" ]; then
-  echo "  ${NAME}_astf_metrics.md   PSNR/SSIM of the input and every stage vs $REFERENCE"
+  FILES+=("${NAME}_astf_metrics.md" "PSNR/SSIM of the input and every stage vs $REFERENCE")
 fi
-echo "  ${NAME}_mask.mp4          ASTF mask"
-echo "  ${NAME}_intermediates/    stage-1, EnhanceNet1, EnhanceNet2, fuse videos"
-echo "  ${NAME}_astf.html         open in a browser: every stream side by side, in"
-echo "                            sync, with a wipe and per-frame curves"
-echo "  panel_carphone.png        Figure-3 style panel (frame and crop where the"
-echo "                            output differs most from the input)"
-echo "  panel_carphone_diff.png   that difference, amplified"
-echo "  astf_table.md / .json     PSNR/SSIM/LPIPS/FID/tOF/tLP per row and video"
-echo "  quickstart.log            what every step reported (test/*/ has"
-echo "                            tools/test.py's full log)"
+FILES+=("${NAME}_mask.mp4" "ASTF mask"
+  "${NAME}_intermediates/" "stage-1, EnhanceNet1, EnhanceNet2, fuse videos"
+  "${NAME}_astf.html" "open in a browser: every stream in sync, a wipe, per-frame curves"
+  "panel_carphone.png" "Figure-3 panel (where the output differs most from the input)"
+  "panel_carphone_diff.png" "that difference, amplified"
+  "astf_table.md / .json" "PSNR/SSIM/LPIPS/FID/tOF/tLP per row and video"
+  "quickstart.log" "what every step reported (test/*/ has tools/test.py's full log)")
+WIDTH=0
+for ((i = 0; i < ${#FILES[@]}; i += 2)); do
+  if [ ${#FILES[i]} -gt $WIDTH ]; then WIDTH=${#FILES[i]}; fi
+done
+for ((i = 0; i < ${#FILES[@]}; i += 2)); do
+  printf '  %-*s  %s\n' "$WIDTH" "${FILES[i]}" "${FILES[i+1]}"
+done
 echo
 echo "Sample validation videos (tools/test.py), average:"
 head -12 "$OUT/astf_table.md"
