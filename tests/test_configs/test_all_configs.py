@@ -22,9 +22,10 @@ FUSION_CONFIGS = sorted(
 
 
 def test_configs_found():
-    # the LDV and sample stage configs (3 + 3), their variants, 3 fusion
-    # (LDV, sample, over BasicVSR++'s NTIRE 2021 tracks)
-    assert len(TRAIN_CONFIGS) >= 7 and len(FUSION_CONFIGS) == 3
+    # the LDV and sample stage configs (3 + 3), their variants, 4 fusion
+    # (LDV, LDV at 1/4-resolution propagation, sample, over BasicVSR++'s
+    # NTIRE 2021 tracks)
+    assert len(TRAIN_CONFIGS) >= 7 and len(FUSION_CONFIGS) == 4
 
 
 @pytest.mark.parametrize('config', TRAIN_CONFIGS)
@@ -43,11 +44,14 @@ def test_config_takes_a_train_step(config, tmp_path, request):
     options = tiny_overrides(data_root, tmp_path / 'work', lq_folder=folder)
     options['model.generator.spynet_pretrained'] = None
     options['train_dataloader.dataset.ann_file'] = 'meta_info_train.txt'
+    cfg = Config.fromfile(osp.join(ROOT, config))
     start = None
     if stage2:
-        start = save_tiny_checkpoint(tmp_path / 'stage1.pth', seed=3)
+        start = save_tiny_checkpoint(
+            tmp_path / 'stage1.pth',
+            seed=3,
+            propagation_scale=cfg.model.generator.get('propagation_scale', 1))
         options['model.generator.init_cfg.checkpoint'] = start
-    cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.merge_from_dict(options)
     for step in cfg.train_dataloader.dataset.pipeline:
         if step.type == 'PairedRandomCrop':  # the tiny frames are 64x72
