@@ -189,8 +189,12 @@ def test_truncated_mkv_is_refused_by_compress_videos(tmp_path):
                           capture_output=True,
                           text=True)
     assert proc.returncode == 1
-    assert f'\nerror: {cut}: decoding errors (corrupt or truncated file)' \
-        in proc.stderr
+    # the message starts a line (nothing before it since the known
+    # third-party warnings are quiet at our entry points)
+    assert any(
+        line.startswith(
+            f'error: {cut}: decoding errors (corrupt or truncated file)')
+        for line in proc.stderr.splitlines())
     assert 'File ended prematurely' in proc.stderr
     assert not osp.exists(out / 'lq' / 'cut')
     with pytest.raises(VideoReadError, match=str(cut)):
