@@ -1,11 +1,12 @@
 # ASTF end to end at paper width with every network propagating at 1/4
 # resolution (EnhanceNet's propagation_scale=4, as BasicVSR++ does for its
-# NTIRE 2021 decompression entries): the LDV pipeline that takes at most
-# half of BasicVSR++ c128n25's time per frame (benchmarks/
-# bench_vs_basicvsrpp.py). Its quality cost against full-resolution
-# propagation is not measured. Its networks are trained by the ps4 stage
-# configs (stage1_enhancenet-ps4_..., stage2_enhancenet{1,2}-...-ps4_...):
-# full-resolution checkpoints do not fit them.
+# NTIRE 2021 decompression entries), for the issue-12 speed target (at most
+# half of BasicVSR++ c128n25's time per frame; benchmarks/
+# bench_vs_basicvsrpp.py: not met by the committed CPU run, see
+# benchmarks/results/vs_basicvsrpp_cpu.md). Its quality cost against
+# full-resolution propagation is not measured. Its networks are trained by
+# the ps4 stage configs (stage1_enhancenet-ps4_..., stage2_enhancenet{1,2}-
+# ...-ps4_...): full-resolution checkpoints do not fit them.
 #   python tools/test.py configs/astf/astf_fusion_c64b30-ps4_ldv-qp37.py
 _base_ = './astf_fusion_c64b30_ldv-qp37.py'
 
