@@ -5,21 +5,6 @@
 # Resumable: rerun the same command (any NPROC) after a crash.
 # Multi-node: NNODES=2 NODE_RANK=0 MASTER_ADDR=host0 bash tools/dist_export_stage1.sh ...
 set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-NPROC=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
-
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROC" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/export_stage1.py" \
-    "$CONFIG" "$CHECKPOINT" "${@:4}"
+TOOLS=$(dirname "$0")
+exec bash "$TOOLS/dist_launch.sh" "$TOOLS/export_stage1.py" "$3" "$1" "$2" \
+    "${@:4}"
