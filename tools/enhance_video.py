@@ -52,14 +52,14 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
 from astf_mm.apis import init_astf_model, stream_enhance
-from astf_mm.datasets.frame_pairs import VIDEO_EXTENSIONS
 from astf_mm.engine.dist_shard import VideoTask, init_dist, run_sharded
 from astf_mm.evaluation import (frame_lpips, frame_psnr, frame_ssim,
                                 table_markdown)
-from astf_mm.io import (SHAREABLE_CRF, OutputPathError, atomic_write_text,
-                        check_output_path, default_crf, exit_on_sigterm,
-                        iter_pairs, list_frame_files, natural_key, open_writer,
-                        probe_video, read_frames, video_codec)
+from astf_mm.io import (SHAREABLE_CRF, VIDEO_EXTENSIONS, OutputPathError,
+                        atomic_write_text, check_output_path, default_crf,
+                        exit_on_sigterm, iter_pairs, list_frame_files,
+                        natural_key, open_writer, probe_video, read_frames,
+                        video_codec)
 from astf_mm.models import EnhanceNet
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 from astf_mm.utils.cli import add_astf_model_args, add_stream_args, parse_size

@@ -31,13 +31,16 @@ from astf_mm.evaluation import tlp, tof, warping_error
 from astf_mm.evaluation.base import DEFAULT_CACHE
 from astf_mm.evaluation.flow import FARNEBACK_PARAMS
 from astf_mm.evaluation.tlp import LPIPS_NET, default_lpips
-from astf_mm.io import atomic_write_text, list_frame_files, read_frames
+from astf_mm.io import (VIDEO_EXTENSIONS, atomic_write_text, list_frame_files,
+                        read_frames)
+from astf_mm.io.ffmpeg import RAW_EXTENSIONS
 
 METRICS = ('tof', 'tlp', 'warp')
 # flag -> result name, as the registered metrics name their results
 NAMES = {'tof': 'tOF', 'tlp': 'tLP', 'warp': 'WarpingError'}
-VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.mov', '.avi', '.webm', '.y4m', '.m4v',
-                    '.hevc', '.h265', '.265', '.h264', '.264')
+# A raw .yuv needs a size, which this tool does not take: left out.
+NON_RAW_EXTENSIONS = tuple(e for e in VIDEO_EXTENSIONS
+                           if e not in RAW_EXTENSIONS)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -95,7 +98,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def _is_video_file(path: str) -> bool:
     return osp.isfile(path) and osp.splitext(path)[1].lower() in \
-        VIDEO_EXTENSIONS
+        NON_RAW_EXTENSIONS
 
 
 def is_single_video(path: str) -> bool:
@@ -136,7 +139,7 @@ def collect_videos(path: str) -> Dict[str, str]:
             videos[osp.splitext(name)[0]] = full
     if not videos:
         raise ValueError(f'{path}: found no image frames, frame folders or '
-                         f'video files ({", ".join(VIDEO_EXTENSIONS)}).')
+                         f'video files ({", ".join(NON_RAW_EXTENSIONS)}).')
     return videos
 
 

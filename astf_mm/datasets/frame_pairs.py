@@ -41,8 +41,6 @@ from .manifest import (SPLITS, _json_float, load_manifest, save_manifest,
                        sha256_path, write_ann_files)
 
 FILENAME_TMPL = '{:08d}.png'
-VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.mov', '.avi', '.webm', '.y4m', '.yuv',
-                    '.hevc', '.h265', '.265', '.h264', '.264', '.m4v')
 
 
 @dataclasses.dataclass

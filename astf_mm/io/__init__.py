@@ -10,8 +10,8 @@
 
 Dataset encoding (x265 at a fixed QP) is in :mod:`astf_mm.datasets.encoding`.
 """
-from .ffmpeg import (VideoReadError, VideoWriteError, ffmpeg_version,
-                     get_ffmpeg_exe, raw_frame_bytes)
+from .ffmpeg import (VIDEO_EXTENSIONS, VideoReadError, VideoWriteError,
+                     ffmpeg_version, get_ffmpeg_exe, raw_frame_bytes)
 from .frames import IMAGE_EXTENSIONS, list_frame_files, natural_key
 from .output_safety import (PARTIAL_MARKER, OutputPathError, atomic_folder,
                             atomic_write, atomic_write_bytes,
@@ -25,11 +25,11 @@ from .writers import (SHAREABLE_CRF, FrameFolderWriter, VideoWriter,
                       write_png_folder)
 
 __all__ = [
-    'VideoReadError', 'VideoWriteError', 'ffmpeg_version', 'get_ffmpeg_exe',
-    'raw_frame_bytes', 'IMAGE_EXTENSIONS', 'list_frame_files', 'natural_key',
-    'PARTIAL_MARKER', 'OutputPathError', 'atomic_folder', 'atomic_write',
-    'atomic_write_bytes', 'atomic_write_text', 'check_output_path',
-    'commit_temp_dir', 'exit_on_sigterm', 'make_temp_dir',
+    'VIDEO_EXTENSIONS', 'VideoReadError', 'VideoWriteError', 'ffmpeg_version',
+    'get_ffmpeg_exe', 'raw_frame_bytes', 'IMAGE_EXTENSIONS',
+    'list_frame_files', 'natural_key', 'PARTIAL_MARKER', 'OutputPathError',
+    'atomic_folder', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text',
+    'check_output_path', 'commit_temp_dir', 'exit_on_sigterm', 'make_temp_dir',
     'remove_stale_temps', 'temp_sibling', 'VideoInfo', 'declared_frames',
     'probe_video', 'iter_pairs', 'read_frames', 'verify_video',
     'SHAREABLE_CRF', 'FrameFolderWriter', 'VideoWriter', 'default_crf',

@@ -4,8 +4,9 @@ The binary is found in this order: the ``ASTF_FFMPEG`` environment
 variable, ``imageio_ffmpeg.get_ffmpeg_exe()`` (a static ffmpeg with libx265),
 then ``ffmpeg`` on ``PATH``. ffprobe is not needed.
 
-Also here: the errors every reader and writer raises, and the input
-arguments of raw video files (which carry no header).
+Also here: the errors every reader and writer raises, the file extensions
+of videos, and the input arguments of raw video files (which carry no
+header).
 """
 import functools
 import os
@@ -17,6 +18,11 @@ from typing import List, Optional, Tuple, Union
 
 FFMPEG_ENV = 'ASTF_FFMPEG'
 RAW_EXTENSIONS = ('.yuv', '.rgb', '.raw')
+# What a folder of videos is searched for: files ffmpeg decodes on its own
+# (containers, .y4m, Annex-B bitstreams) and raw .yuv, which also needs a
+# size; a tool that takes no size leaves the raw ones out (is_raw).
+VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.mov', '.avi', '.webm', '.y4m', '.yuv',
+                    '.hevc', '.h265', '.265', '.h264', '.264', '.m4v')
 
 # How much of ffmpeg's stderr an error message quotes (its end).
 _STDERR_TAIL = 2000

@@ -28,14 +28,13 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from astf_mm.datasets.frame_pairs import (VIDEO_EXTENSIONS, VideoJob,
-                                          build_dataset, mean_psnr,
+from astf_mm.datasets.frame_pairs import (VideoJob, build_dataset, mean_psnr,
                                           pair_fingerprints, summary_table,
                                           write_pair_folders)
 from astf_mm.datasets.manifest import (MANIFEST, load_manifest, save_manifest,
                                        sha256_path, write_ann_files)
-from astf_mm.io import (OutputPathError, VideoReadError, list_frame_files,
-                        verify_video)
+from astf_mm.io import (VIDEO_EXTENSIONS, OutputPathError, VideoReadError,
+                        list_frame_files, verify_video)
 from astf_mm.io.ffmpeg import is_raw
 from astf_mm.utils.cli import parse_size
 
