@@ -40,15 +40,13 @@ import time
 from contextlib import nullcontext
 from typing import Dict, List, Optional
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (PeakRSS, add_device_args, load_average,  # noqa: E402
-                    median_time, prepare_run, write_report)
+from common import (ROOT, PeakRSS, add_device_args, clip_frames,  # noqa: E402
+                    load_average, median_time, prepare_run, write_report)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 SAMPLE_CLIP = 'data/sample/gt/bbb_000'
 # (mid_channels, num_blocks, frames, height, width) per device
@@ -212,23 +210,6 @@ def bench_networks(args, peak: Dict[str, float]) -> List[str]:
     return lines + ['']
 
 
-def real_frames(num: int, w: int, h: int) -> torch.Tensor:
-    """Real frames (Big Buck Bunny from the sample data) resized to wxh."""
-    import cv2
-
-    from astf_mm.io import read_frames
-    folder = osp.join(ROOT, SAMPLE_CLIP)
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{folder} is missing: run '
-                                'python tools/data/make_sample_data.py')
-    frames = [
-        cv2.resize(frame, (w, h), interpolation=cv2.INTER_CUBIC)
-        for frame in read_frames(folder, max_frames=num)
-    ]
-    x = torch.from_numpy(np.stack(frames).copy()).permute(0, 3, 1, 2)
-    return x.float().div_(255).unsqueeze(0)
-
-
 def write_clip(frames: torch.Tensor, path: str) -> None:
     from astf_mm.io import VideoWriter
     with VideoWriter(path, fps=25, codec='ffv1') as writer:
@@ -263,7 +244,9 @@ def bench_pipeline(args) -> List[str]:
         '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for w, h, num in PIPELINE_SIZES[args.kind]:
-        lqs = real_frames(num, w, h).to(args.device)
+        lqs = clip_frames(SAMPLE_CLIP, num, w, h,
+                          'run python tools/data/make_sample_data.py')
+        lqs = lqs.to(args.device)
 
         def timed(fn):
             def run():

@@ -32,13 +32,12 @@ import tempfile
 from contextlib import nullcontext
 from typing import Dict, List, Optional
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (add_device_args, median_time, prepare_run,  # noqa: E402
-                    run_and_report)
+from common import (add_device_args, clip_frames, median_time,  # noqa: E402
+                    prepare_run, run_and_report)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CLIP = 'data/sample/demo/carphone_qp37.mkv'
@@ -66,27 +65,9 @@ def autocast(device: str, amp: bool):
 
 
 def demo_frames(num: int, width: int, height: int) -> torch.Tensor:
-    """The demo clip's first ``num`` frames resized to width x height.
-
-    Returns:
-        Tensor: (1, num, 3, height, width) in [0, 1].
-    """
-    import cv2
-
-    from astf_mm.io import read_frames
-    path = osp.join(ROOT, DEMO_CLIP)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} is missing: it ships with the '
-                                'repository (data/sample/demo).')
-    frames = [
-        cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
-        for frame in read_frames(path, max_frames=num)
-    ]
-    if len(frames) < num:
-        raise ValueError(f'{path} has {len(frames)} frames, fewer than '
-                         f'--frames {num}.')
-    x = torch.from_numpy(np.stack(frames).copy()).permute(0, 3, 1, 2)
-    return x.float().div_(255).unsqueeze(0)
+    """The demo clip's first ``num`` frames, (1, num, 3, height, width)."""
+    return clip_frames(DEMO_CLIP, num, width, height,
+                       'it ships with the repository (data/sample/demo).')
 
 
 def build_peer() -> nn.Module:

@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: machine facts, timing, reports."""
+"""Helpers shared by the benchmark scripts: machine facts, timing, reports,
+input frames."""
 import argparse
 import datetime
 import os
@@ -8,10 +9,14 @@ import sys
 import time
 from typing import Callable, Dict, List, Tuple
 
+import cv2
+import numpy as np
 import torch
 
-from astf_mm.io import atomic_write_text
+from astf_mm.io import atomic_write_text, read_frames
 from astf_mm.utils.machine import cpu_name
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def machine_info(device: str = 'cpu') -> Dict[str, str]:
@@ -69,6 +74,35 @@ def prepare_run(args: argparse.Namespace,
     amp = args.amp and args.kind == 'cuda'
     info['precision'] = amp_precision if amp else 'fp32'
     return out, info
+
+
+def clip_frames(clip: str, num: int, width: int, height: int,
+                if_missing: str) -> torch.Tensor:
+    """A clip's first ``num`` frames resized bicubically to width x height.
+
+    Args:
+        clip (str): Video file or frame folder, relative to the repository.
+        num (int): Frames to read; a shorter clip is an error.
+        width (int): Output width.
+        height (int): Output height.
+        if_missing (str): What to do when ``clip`` is missing (in the
+            error).
+
+    Returns:
+        Tensor: (1, num, 3, height, width) RGB in [0, 1].
+    """
+    path = os.path.join(ROOT, clip)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'{path} is missing: {if_missing}')
+    frames = [
+        cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
+        for frame in read_frames(path, max_frames=num)
+    ]
+    if len(frames) < num:
+        raise ValueError(f'{path} has {len(frames)} frames, fewer than the '
+                         f'{num} asked for.')
+    x = torch.from_numpy(np.stack(frames).copy()).permute(0, 3, 1, 2)
+    return x.float().div_(255).unsqueeze(0)
 
 
 def load_average() -> str:
