@@ -6,11 +6,6 @@ _base_ = './stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
 experiment_name = 'stage2_enhancenet2-tradeoff_c64b30_8xb4-100k_ldv-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
-_base_ = './stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py'
-
-experiment_name = 'stage2_enhancenet2-tradeoff_c64b30_8xb4-100k_ldv-qp37'
-work_dir = f'./work_dirs/{experiment_name}'
-
 # alpha = 0.15, beta = 1e4 as in the paper, which chose them "to make the
 # Charbonnier loss almost three times larger than the LPIPS loss". That holds
 # with the Charbonnier summed over pixels and LPIPS averaged over frames (the
