@@ -12,6 +12,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/ldv_fixed_qp37.py',
     '../_base_/models/enhancenet_c64b30.py',
+    '../_base_/row_metrics.py',
 ]
 
 experiment_name = 'astf_fusion_c64b30_ldv-qp37'
@@ -52,19 +53,11 @@ rows = dict(
     enhancenet1='enhancenet1_img',
     fused='fused_img',
     fused_sharp='pred_img')
-row_metrics = [
-    dict(type='VideoPSNR'),
-    dict(type='VideoSSIM'),
-    dict(type='VideoLPIPS', net='alex'),
-    dict(type='VideoFID'),
-    dict(type='TOF'),
-    dict(type='TLP'),
-]
 test_evaluator = dict(
     type='Evaluator',
     metrics=[
         dict(metric, pred_key=key, prefix=row) for row, key in rows.items()
-        for metric in row_metrics
+        for metric in _base_.row_metrics
     ])
 test_cfg = dict(type='MultiTestLoop')
 # Every network is frozen: with a launcher (tools/dist_test.sh), each

@@ -12,8 +12,10 @@
 # validation pipeline (mmagic's reads NTIRE's 1-based '{:03d}.png' frames).
 # BasicVSR++ in this mode needs frames of at least 256 x 256 (its SPyNet runs
 # on 1/4-size frames, >= 64 pixels).
-_base_ = ('mmagic::basicvsr_pp/'
-          'basicvsr-pp_c128n25_600k_ntire-decompress-track2.py')
+_base_ = [
+    'mmagic::basicvsr_pp/basicvsr-pp_c128n25_600k_ntire-decompress-track2.py',
+    '../_base_/row_metrics.py',
+]
 
 custom_imports = dict(imports=['astf_mm'], allow_failed_imports=False)
 
@@ -46,14 +48,7 @@ test_dataloader = dict(
         depth=1,
         pipeline=test_pipeline))
 # the metrics of the ASTF configs' rows, one row here
-test_evaluator = dict(metrics=[
-    dict(type='VideoPSNR'),
-    dict(type='VideoSSIM'),
-    dict(type='VideoLPIPS', net='alex'),
-    dict(type='VideoFID'),
-    dict(type='TOF'),
-    dict(type='TLP'),
-])
+test_evaluator = dict(metrics=_base_.row_metrics)
 custom_hooks = [
     dict(
         type='PerVideoTableHook',

@@ -4,7 +4,10 @@
 #     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
 # At the paper's width use the LDV stage-1 config the same way
 # (configs/astf/stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py).
-_base_ = '../astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py'
+_base_ = [
+    '../astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py',
+    '../_base_/row_metrics.py',
+]
 
 experiment_name = 'enhancenet_c16b2_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
@@ -14,13 +17,4 @@ load_from = checkpoint
 
 # the metrics of the ASTF configs' rows, one row here
 test_evaluator = dict(
-    _delete_=True,
-    type='Evaluator',
-    metrics=[
-        dict(type='VideoPSNR'),
-        dict(type='VideoSSIM'),
-        dict(type='VideoLPIPS', net='alex'),
-        dict(type='VideoFID'),
-        dict(type='TOF'),
-        dict(type='TLP'),
-    ])
+    _delete_=True, type='Evaluator', metrics=_base_.row_metrics)
