@@ -2,9 +2,11 @@
 # resolution (EnhanceNet's propagation_scale=4, as BasicVSR++ does for its
 # NTIRE 2021 decompression entries), for the issue-12 speed target (at most
 # half of BasicVSR++ c128n25's time per frame; benchmarks/
-# bench_vs_basicvsrpp.py: not met by the committed CPU run, see
-# benchmarks/results/vs_basicvsrpp_cpu.md). Its quality cost against
-# full-resolution propagation is not measured. Its networks are trained by
+# bench_vs_basicvsrpp.py: met on a quiet 2-core CPU, 1.18 against 3.54
+# s/frame = 0.33x, benchmarks/results/vs_basicvsrpp_ps4_cpu.md). Quality
+# cost against full-resolution propagation: at sample scale and equal CPU
+# time 1/4 resolution was ahead (benchmarks/results/sweep_stage1_cpu.md);
+# at equal iterations and at paper scale not measured. Its networks are trained by
 # the ps4 stage configs (stage1_enhancenet-ps4_..., stage2_enhancenet{1,2}-
 # ...-ps4_...): full-resolution checkpoints do not fit them.
 #   python tools/test.py configs/astf/astf_fusion_c64b30-ps4_ldv-qp37.py
