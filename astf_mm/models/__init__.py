@@ -1,10 +1,12 @@
 from .astf_model import ASTF
+from .edvr_same_size import EDVRSameSizeNet
 from .enhance_net import EnhanceNet
 from .fusion import ASTFFusion
 from .losses import CharbonnierLPIPSLoss, LPIPSLoss
+from .pad_to_min_size import PadToMinSize
 from .weight_init import CheckedPretrainedInit
 
 __all__ = [
     'ASTF', 'ASTFFusion', 'CharbonnierLPIPSLoss', 'CheckedPretrainedInit',
-    'EnhanceNet', 'LPIPSLoss'
+    'EDVRSameSizeNet', 'EnhanceNet', 'LPIPSLoss', 'PadToMinSize'
 ]

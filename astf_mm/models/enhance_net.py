@@ -11,6 +11,7 @@ from mmagic.registry import MODELS
 from mmengine.model import BaseModule
 
 from astf_mm.utils.shipped_files import resolve_shipped
+from .frame_padding import pad_to_multiple
 
 
 @MODELS.register_module()
@@ -143,17 +144,8 @@ class EnhanceNet(BaseModule):
         return flows_forward, flows_backward
 
     def _pad(self, lqs: torch.Tensor) -> torch.Tensor:
-        """Reflect-pad h and w up to a multiple of ``propagation_scale``."""
-        s = self.propagation_scale
-        h, w = lqs.shape[-2:]
-        pad_h, pad_w = (-h) % s, (-w) % s
-        if pad_h == 0 and pad_w == 0:
-            return lqs
-        n, t, c = lqs.shape[:3]
-        flat = lqs.reshape(n * t, c, h, w)
-        mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
-        flat = F.pad(flat, (0, pad_w, 0, pad_h), mode=mode)
-        return flat.view(n, t, c, h + pad_h, w + pad_w)
+        """Pad h and w up to a multiple of ``propagation_scale``."""
+        return pad_to_multiple(lqs, self.propagation_scale)
 
     def _flow_frames(self, padded: torch.Tensor) -> torch.Tensor:
         """The frames SPyNet sees: the padded input at propagation scale."""

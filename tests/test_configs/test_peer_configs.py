@@ -113,3 +113,50 @@ def test_edvr_is_x4_only():
         with torch.no_grad():
             out = net(torch.rand(1, 5, 3, 16, 20))
         assert out.shape == (1, 3, 64, 80)
+
+
+EDVR_SAMPLE = osp.join(PEERS,
+                       'edvr-same-size_c16_1xb4-equal-time_sample-qp37.py')
+BASICVSRPP_SAMPLE = osp.join(
+    PEERS, 'basicvsr-pp_c16n2_1xb4-equal-time_sample-qp37.py')
+SAMPLE_STAGE1 = osp.join(ROOT, 'configs', 'astf', 'sample',
+                         'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
+
+
+@pytest.mark.parametrize('config', [EDVR_SAMPLE, BASICVSRPP_SAMPLE])
+def test_equal_time_peers_share_the_sample_stage1_recipe(config):
+    cfg, stage1 = Config.fromfile(config), Config.fromfile(SAMPLE_STAGE1)
+    # only the network (and BasicVSR++'s crop) differs from stage 1
+    for key in ('optim_wrapper', 'custom_hooks', 'randomness',
+                'val_dataloader'):
+        assert cfg[key] == stage1[key], key
+    assert cfg.model.pixel_loss == stage1.model.pixel_loss
+    assert cfg.train_dataloader.dataset.data_root == 'data/sample'
+    assert (cfg.train_dataloader.batch_size,
+            cfg.train_dataloader.dataset.num_input_frames) == (4, 5)
+    # the iterations bench_peer_budget.py measured for stage 1's CPU time
+    assert cfg.param_scheduler.periods == [cfg.train_cfg.max_iters]
+    assert cfg.train_cfg.max_iters in (988, 53)
+    assert metric_types(cfg) == metric_types(Config.fromfile(ENHANCENET))
+
+
+@pytest.mark.parametrize('config,size', [(EDVR_SAMPLE, (36, 52)),
+                                         (BASICVSRPP_SAMPLE, (40, 48))])
+def test_equal_time_peers_start_at_the_identity(config, size):
+    cfg = Config.fromfile(config)
+    generator = cfg.model.generator.to_dict()
+    if generator['type'] == 'PadToMinSize':
+        # narrower, and without the SPyNet file: fast
+        generator['generator'].update(
+            mid_channels=8, num_blocks=1, spynet_pretrained=None)
+    else:
+        generator.update(mid_channels=8)
+    cfg.model.generator = generator
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.manual_seed(0)
+    lqs = torch.rand(1, 3, 3, *size)
+    with torch.no_grad():
+        out = model.eval()(lqs, mode='tensor')
+    torch.testing.assert_close(out, lqs)
