@@ -37,15 +37,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
 from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (ROOT, PeakRSS, add_device_args, clip_frames,  # noqa: E402
-                    load_average, median_time, prepare_run, write_report)
+from common import (ROOT, PeakRSS, add_device_args, autocast,  # noqa: E402
+                    clip_frames, load_average, median_time, prepare_run,
+                    write_report)
 
 SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 SAMPLE_CLIP = 'data/sample/gt/bbb_000'
@@ -56,13 +56,6 @@ NETWORK_CASES = {
 }
 PIPELINE_SIZES = {'cpu': [(480, 270, 8), (960, 536, 4)],
                   'cuda': [(480, 270, 30), (960, 536, 30)]}
-
-
-def autocast(device: str, amp: bool):
-    """bf16 autocast on CUDA when asked (fp32 everywhere else)."""
-    if amp and device.startswith('cuda'):
-        return torch.autocast('cuda', dtype=torch.bfloat16)
-    return nullcontext()
 
 
 def conv_flops(model: nn.Module, *inputs) -> float:

@@ -29,15 +29,14 @@ import argparse
 import os.path as osp
 import sys
 import tempfile
-from contextlib import nullcontext
 from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import (add_device_args, clip_frames, median_time,  # noqa: E402
-                    prepare_run, run_and_report)
+from common import (add_device_args, autocast, clip_frames,  # noqa: E402
+                    median_time, prepare_run, run_and_report)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CLIP = 'data/sample/demo/carphone_qp37.mkv'
@@ -55,13 +54,6 @@ NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
 TARGET_RATIO = 0.5
 #: passes of mmagic's SpatialTemporalEnsemble without temporal flips
 ENSEMBLE_PASSES = 8
-
-
-def autocast(device: str, amp: bool):
-    """bf16 autocast on CUDA when asked (fp32 everywhere else)."""
-    if amp and device.startswith('cuda'):
-        return torch.autocast('cuda', dtype=torch.bfloat16)
-    return nullcontext()
 
 
 def demo_frames(num: int, width: int, height: int) -> torch.Tensor:

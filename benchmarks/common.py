@@ -7,6 +7,7 @@ import platform
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from typing import Callable, Dict, List, Tuple
 
 import cv2
@@ -163,6 +164,13 @@ def run_and_report(out: str, title: str, info: Dict[str, str],
     start = time.perf_counter()
     body = bench()
     write_report(out, title, info, load_before, start, body)
+
+
+def autocast(device: str, amp: bool):
+    """bf16 autocast on CUDA when asked (fp32 everywhere else)."""
+    if amp and device.startswith('cuda'):
+        return torch.autocast('cuda', dtype=torch.bfloat16)
+    return nullcontext()
 
 
 def current_rss() -> int:

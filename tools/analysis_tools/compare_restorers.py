@@ -65,8 +65,9 @@ from astf_mm.utils.cli import add_device_arg
 from astf_mm.utils.machine import cpu_name
 from astf_mm.utils.shipped_files import resolve_config
 
-# The metrics of the ASTF configs' rows: one list for every entry.
-METRICS_CONFIG = 'astf_mm::astf/astf_fusion_c64b30_ldv-qp37.py'
+# The metrics of the ASTF configs' rows (their one home, inherited by the
+# fusion and peer configs): one list for every entry.
+METRICS_CONFIG = 'astf_mm::_base_/row_metrics.py'
 # Output data-sample key -> ASTF row (pred_img is the final output).
 ROW_OF_KEY = {
     **{f'{row}_img': row
