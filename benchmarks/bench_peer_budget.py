@@ -55,7 +55,7 @@ def bench(args) -> List[str]:
     for title, path in [REFERENCE] + PEERS:
         cfg = Config.fromfile(osp.join(ROOT, path))
         # every parameter trains, as after fix_iter (SPyNet is held still
-        # only for the first 100 iterations of stage 1 and BasicVSR++)
+        # only for the first 10% of iterations of stage 1 and BasicVSR++)
         cfg.model.train_cfg = dict(fix_iter=0)
         clips, frames, crop = training_batch_shape(cfg)
         seconds = step_time(cfg.model, copy.deepcopy(cfg.optim_wrapper),

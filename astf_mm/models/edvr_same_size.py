@@ -30,7 +30,8 @@ class EDVRSameSizeNet(EDVRNet):
 
     Args:
         in_channels (int): Input channels. Default: 3.
-        out_channels (int): Output channels. Default: 3.
+        out_channels (int): Output channels, equal to ``in_channels`` (the
+            output is a residual on the input). Default: 3.
         mid_channels (int): Feature channels. Default: 64.
         num_frames (int): Window length, odd. Default: 5.
         deform_groups (int): Deformable groups of the PCD alignment.
@@ -66,6 +67,10 @@ class EDVRSameSizeNet(EDVRNet):
         if num_frames < 1 or num_frames % 2 == 0:
             raise ValueError('EDVRSameSizeNet needs an odd window length, '
                              f'got num_frames={num_frames}.')
+        if out_channels != in_channels:
+            raise ValueError('EDVRSameSizeNet adds its output to its input: '
+                             f'out_channels ({out_channels}) must equal '
+                             f'in_channels ({in_channels}).')
         super().__init__(
             in_channels,
             out_channels,
@@ -96,10 +101,11 @@ class EDVRSameSizeNet(EDVRNet):
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""
         super().init_weights()
-        is_pretrained = (
+        # 'Pretrained' or the project's 'CheckedPretrained'
+        loads_weights = (
             isinstance(self.init_cfg, dict)
-            and self.init_cfg.get('type') == 'Pretrained')
-        if not is_pretrained:
+            and 'Pretrained' in self.init_cfg.get('type', ''))
+        if not loads_weights:
             self._zero_last()
 
     def forward(self, lqs: torch.Tensor) -> torch.Tensor:
@@ -131,12 +137,15 @@ class EDVRSameSizeNet(EDVRNet):
         outputs = []
         for i in range(t):
             ref_feats = [level[:, i] for level in pyramid]
-            aligned_feat = torch.stack([
-                self.pcd_alignment([level[:, min(max(j, 0), t - 1)]
-                                    for level in pyramid], ref_feats)
-                for j in range(i - half, i + half + 1)
-            ],
-                                       dim=1)
+            # the window centred on frame i, border frames repeated
+            window = [
+                min(max(j, 0), t - 1) for j in range(i - half, i + half + 1)
+            ]
+            aligned = [
+                self.pcd_alignment([level[:, j] for level in pyramid],
+                                   ref_feats) for j in window
+            ]
+            aligned_feat = torch.stack(aligned, dim=1)
             if not self.with_tsa:
                 aligned_feat = aligned_feat.flatten(1, 2)
             out = self.reconstruction(self.fusion(aligned_feat))

@@ -115,10 +115,11 @@ class EnhanceNet(BaseModule):
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""
         super().init_weights()
-        is_pretrained = (
+        # 'Pretrained' or the project's 'CheckedPretrained'
+        loads_weights = (
             isinstance(self.init_cfg, dict)
-            and self.init_cfg.get('type') == 'Pretrained')
-        if not is_pretrained:
+            and 'Pretrained' in self.init_cfg.get('type', ''))
+        if not loads_weights:
             self._zero_last()
 
     def compute_flow(

@@ -9,7 +9,8 @@ def pad_bottom_right(frames: torch.Tensor, pad_h: int,
 
     Reflection, so that the padded border looks like image content to the
     network; a padding larger than a side is reflected again from the
-    padded border, and a side of one pixel is replicated.
+    padded border. Once a side to pad is one pixel, the rest of both
+    paddings is replicated.
 
     Args:
         frames (Tensor): Shape (n, t, c, h, w).

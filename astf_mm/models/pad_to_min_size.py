@@ -14,24 +14,29 @@ class PadToMinSize(BaseModule):
     """Pad frames up to a restorer's minimum size, and crop its output.
 
     BasicVSR++ in its NTIRE 2021 decompression mode runs SPyNet on 1/4-size
-    frames and refuses frames under 256 x 256, so it cannot restore the
-    sample videos (144-270 pixels high) or train on small crops. This
-    wrapper pads h and w at the bottom and right to ``min_size`` by
-    reflection (replication where a side is too small to reflect) and
-    crops the output back, so the wrapped restorer sees image-like content
-    and its result has the input's size. Larger frames pass unchanged.
+    frames: it refuses frames under 256 x 256 and fails on sides that are
+    not multiples of 4, so it cannot restore the sample videos (136-270
+    pixels high, 270 not a multiple of 4) or train on small crops. This
+    wrapper pads h and w at the bottom and right, by reflection (see
+    :func:`~astf_mm.models.frame_padding.pad_bottom_right`), to at least
+    ``min_size`` and to a multiple of ``size_multiple``, and crops the
+    output back, so the wrapped restorer sees image-like content and its
+    result has the input's size. Frames it accepts pass unchanged.
 
     Args:
         generator (dict): Config of the wrapped restorer, which maps
             (n, t, c, h, w) to frames of the same shape.
         min_size (int): Smallest h and w the restorer accepts.
             Default: 256.
+        size_multiple (int): What h and w must be multiples of.
+            Default: 4.
         zero_init_layers (Sequence[str]): Submodules of the restorer (for
             instance its last convolution, ``'conv_last'``) whose weights
             and biases are zeroed at initialisation, so that a residual
             restorer starts at the identity like the sample EnhanceNets
             (equal-recipe comparisons; mmagic's restorers do not take an
-            ``init_cfg``). Default: () (the restorer's own initialisation).
+            ``init_cfg``). Not applied when ``init_cfg`` loads weights.
+            Default: () (the restorer's own initialisation).
         init_cfg (dict, optional): mmengine initialisation config.
             Default: None.
     """
@@ -39,12 +44,15 @@ class PadToMinSize(BaseModule):
     def __init__(self,
                  generator: dict,
                  min_size: int = 256,
+                 size_multiple: int = 4,
                  zero_init_layers: Sequence[str] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if min_size < 1:
-            raise ValueError(f'min_size must be >= 1, got {min_size}.')
+        if min_size < 1 or size_multiple < 1:
+            raise ValueError('min_size and size_multiple must be >= 1, got '
+                             f'{min_size} and {size_multiple}.')
         self.min_size = min_size
+        self.size_multiple = size_multiple
         self.generator = MODELS.build(generator)
         self.zero_init_layers = tuple(zero_init_layers)
         self._zero_layers()
@@ -57,9 +65,19 @@ class PadToMinSize(BaseModule):
                 nn.init.zeros_(layer.bias)
 
     def init_weights(self) -> None:
-        """Initialise (mmengine hook), keeping the zeroed layers."""
+        """Initialise (mmengine hook), keeping the zeroed layers unless
+        weights were loaded."""
         super().init_weights()
-        self._zero_layers()
+        loads_weights = (
+            isinstance(self.init_cfg, dict)
+            and 'Pretrained' in self.init_cfg.get('type', ''))
+        if not loads_weights:
+            self._zero_layers()
+
+    def padded_size(self, size: int) -> int:
+        """The side the wrapped restorer sees for a side of ``size``."""
+        size = max(size, self.min_size)
+        return size + (-size) % self.size_multiple
 
     def forward(self, lqs: torch.Tensor, *args, **kwargs) -> torch.Tensor:
         """Restore a clip of any size.
@@ -72,7 +90,8 @@ class PadToMinSize(BaseModule):
             cropped to (n, t, c, h, w).
         """
         h, w = lqs.shape[-2:]
-        pad_h, pad_w = max(self.min_size - h, 0), max(self.min_size - w, 0)
-        out = self.generator(
-            pad_bottom_right(lqs, pad_h, pad_w), *args, **kwargs)
+        padded = pad_bottom_right(lqs,
+                                  self.padded_size(h) - h,
+                                  self.padded_size(w) - w)
+        out = self.generator(padded, *args, **kwargs)
         return out[..., :h, :w]

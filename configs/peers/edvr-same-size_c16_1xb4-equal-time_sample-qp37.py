@@ -8,8 +8,12 @@
 #   python tools/train.py configs/peers/<this file>
 #   python tools/test.py configs/peers/<this file> work_dirs/<name>/iter_N.pth
 # max_iters: the iterations that take the sample stage 1's 1000 iterations'
-# CPU time, measured by benchmarks/bench_peer_budget.py (2 cores: 2321 s;
-# benchmarks/results/peer_budget_cpu.md).
+# CPU time, measured by benchmarks/bench_peer_budget.py
+# (benchmarks/results/peer_budget_cpu.md).
+# A handicap of this recipe for EDVR: every frame of the 5-frame training
+# clips is supervised, so 4 of 5 outputs come from windows that repeat a
+# border frame (EDVR's own recipe supervises the centre of a real window;
+# EnhanceNet's border frames likewise see context from one side only).
 _base_ = [
     '../astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py',
     '../_base_/row_metrics.py',

@@ -53,8 +53,10 @@ def test_interior_frame_equals_its_centred_window():
         window = net(lq[:, 2:7])
         single = net(lq[:, :1])
         repeated = net(lq[:, :1].expand(1, 5, 3, 32, 32))
+        first = net(lq[:, [0, 0, 0, 1, 2]])
     torch.testing.assert_close(whole[:, 4], window[:, 2])
-    # a border frame's window repeats it: one frame == that frame five times
+    # a border frame's window repeats it (replication, not reflection)
+    torch.testing.assert_close(whole[:, 0], first[:, 2])
     torch.testing.assert_close(single[:, 0], repeated[:, 2])
 
 
@@ -84,6 +86,35 @@ def test_builds_from_registry_and_trains_the_alignment():
     assert offsets is not None and offsets.abs().sum() > 0
 
 
-def test_even_window_is_refused():
+def test_identity_start_survives_an_init_cfg():
+    net = tiny(
+        zero_init_residual=True,
+        init_cfg=dict(type='Normal', layer='Conv2d', std=1.0))
+    lq = torch.rand(1, 3, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(net(lq), lq)
+
+
+def test_loaded_weights_are_not_zeroed(tmp_path):
+    trained = tiny()
+    torch.nn.init.constant_(trained.conv_last.weight, 0.5)
+    path = tmp_path / 'edvr.pth'
+    torch.save(dict(state_dict=trained.state_dict()), path)
+    loaded = tiny(
+        zero_init_residual=True,
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    assert torch.all(loaded.conv_last.weight == 0.5)
+
+
+def test_without_tsa():
+    net = tiny(with_tsa=False)
+    lq = torch.rand(2, 4, 3, 20, 24)
+    with torch.no_grad():
+        assert net(lq).shape == lq.shape
+
+
+def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match='odd window'):
         EDVRSameSizeNet(num_frames=4)
+    with pytest.raises(ValueError, match='out_channels'):
+        EDVRSameSizeNet(out_channels=1)
