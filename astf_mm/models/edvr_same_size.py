@@ -7,6 +7,7 @@ from mmagic.models.editors.edvr.edvr_net import EDVRNet
 from mmagic.registry import MODELS
 
 from .frame_padding import pad_to_multiple
+from .weight_init import init_cfg_loads_weights
 
 
 @MODELS.register_module()
@@ -101,11 +102,7 @@ class EDVRSameSizeNet(EDVRNet):
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""
         super().init_weights()
-        # 'Pretrained' or the project's 'CheckedPretrained'
-        loads_weights = (
-            isinstance(self.init_cfg, dict)
-            and 'Pretrained' in self.init_cfg.get('type', ''))
-        if not loads_weights:
+        if not init_cfg_loads_weights(self.init_cfg):
             self._zero_last()
 
     def forward(self, lqs: torch.Tensor) -> torch.Tensor:

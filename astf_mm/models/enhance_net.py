@@ -12,6 +12,7 @@ from mmengine.model import BaseModule
 
 from astf_mm.utils.shipped_files import resolve_shipped
 from .frame_padding import pad_to_multiple
+from .weight_init import init_cfg_loads_weights
 
 
 @MODELS.register_module()
@@ -115,11 +116,7 @@ class EnhanceNet(BaseModule):
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""
         super().init_weights()
-        # 'Pretrained' or the project's 'CheckedPretrained'
-        loads_weights = (
-            isinstance(self.init_cfg, dict)
-            and 'Pretrained' in self.init_cfg.get('type', ''))
-        if not loads_weights:
+        if not init_cfg_loads_weights(self.init_cfg):
             self._zero_last()
 
     def compute_flow(

@@ -7,6 +7,7 @@ from mmagic.registry import MODELS
 from mmengine.model import BaseModule
 
 from .frame_padding import pad_bottom_right
+from .weight_init import init_cfg_loads_weights
 
 
 @MODELS.register_module()
@@ -68,10 +69,7 @@ class PadToMinSize(BaseModule):
         """Initialise (mmengine hook), keeping the zeroed layers unless
         weights were loaded."""
         super().init_weights()
-        loads_weights = (
-            isinstance(self.init_cfg, dict)
-            and 'Pretrained' in self.init_cfg.get('type', ''))
-        if not loads_weights:
+        if not init_cfg_loads_weights(self.init_cfg):
             self._zero_layers()
 
     def padded_size(self, size: int) -> int:

@@ -11,6 +11,17 @@ from mmengine.model.weight_init import update_init_info
 from astf_mm.utils.checkpoint import load_checked_state_dict
 
 
+def init_cfg_loads_weights(init_cfg) -> bool:
+    """Whether an mmengine ``init_cfg`` loads trained weights.
+
+    True for mmengine's ``Pretrained`` and this module's
+    ``CheckedPretrained``: networks that zero a layer for an identity start
+    must not zero it over loaded weights.
+    """
+    return isinstance(init_cfg, dict) and 'Pretrained' in init_cfg.get(
+        'type', '')
+
+
 @WEIGHT_INITIALIZERS.register_module('CheckedPretrained')
 class CheckedPretrainedInit:
     """Initialise a module from a checkpoint whose sha256 may be pinned.
