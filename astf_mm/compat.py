@@ -82,17 +82,17 @@ def patch_missing_mmcv_ops() -> bool:
     return True
 
 
-def _torchvision_modulated_deform_conv2d(input: torch.Tensor,
-                                         offset: torch.Tensor,
-                                         mask: Optional[torch.Tensor],
-                                         weight: torch.Tensor,
-                                         bias: Optional[torch.Tensor] = None,
-                                         stride: Any = 1,
-                                         padding: Any = 0,
-                                         dilation: Any = 1,
-                                         groups: int = 1,
-                                         deform_groups: int = 1
-                                         ) -> torch.Tensor:
+def torchvision_modulated_deform_conv2d(
+        input: torch.Tensor,
+        offset: torch.Tensor,
+        mask: Optional[torch.Tensor],
+        weight: torch.Tensor,
+        bias: Optional[torch.Tensor] = None,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        deform_groups: int = 1) -> torch.Tensor:
     """mmcv's ``modulated_deform_conv2d`` computed by torchvision.
 
     Same arguments and layout as mmcv's op: ``offset`` holds (dy, dx) pairs
@@ -133,16 +133,16 @@ def _torchvision_modulated_deform_conv2d(input: torch.Tensor,
         mask=mask)
 
 
-def _torchvision_deform_conv2d(input: torch.Tensor,
-                               offset: torch.Tensor,
-                               weight: torch.Tensor,
-                               stride: Any = 1,
-                               padding: Any = 0,
-                               dilation: Any = 1,
-                               groups: int = 1,
-                               deform_groups: int = 1,
-                               bias: bool = False,
-                               im2col_step: int = 32) -> torch.Tensor:
+def torchvision_deform_conv2d(input: torch.Tensor,
+                              offset: torch.Tensor,
+                              weight: torch.Tensor,
+                              stride: Any = 1,
+                              padding: Any = 0,
+                              dilation: Any = 1,
+                              groups: int = 1,
+                              deform_groups: int = 1,
+                              bias: bool = False,
+                              im2col_step: int = 32) -> torch.Tensor:
     """mmcv's ``deform_conv2d`` computed by torchvision.
 
     ``im2col_step`` only tunes mmcv's CUDA kernel and has no effect here;
@@ -151,10 +151,9 @@ def _torchvision_deform_conv2d(input: torch.Tensor,
     if bias:
         raise ValueError('deform_conv2d: bias=True is not supported (as in '
                          'mmcv).')
-    return _torchvision_modulated_deform_conv2d(input, offset, None, weight,
-                                                None, stride, padding,
-                                                dilation, groups,
-                                                deform_groups)
+    return torchvision_modulated_deform_conv2d(input, offset, None, weight,
+                                               None, stride, padding, dilation,
+                                               groups, deform_groups)
 
 
 def patch_deform_conv_with_torchvision() -> bool:
@@ -180,9 +179,9 @@ def patch_deform_conv_with_torchvision() -> bool:
     import mmcv.ops.deform_conv as deform_conv
     import mmcv.ops.modulated_deform_conv as modulated_deform_conv
     stand_ins = (
-        (deform_conv.DeformConv2dFunction.apply, _torchvision_deform_conv2d),
+        (deform_conv.DeformConv2dFunction.apply, torchvision_deform_conv2d),
         (modulated_deform_conv.ModulatedDeformConv2dFunction.apply,
-         _torchvision_modulated_deform_conv2d),
+         torchvision_modulated_deform_conv2d),
     )
     # ``from mmcv.ops import modulated_deform_conv2d`` binds the op by name
     # in every importer (mmcv.ops itself, and mmagic's BasicVSR++, EDVR
@@ -193,9 +192,8 @@ def patch_deform_conv_with_torchvision() -> bool:
         namespace = getattr(module, '__dict__', {})
         for name, value in list(namespace.items()):
             for original, stand_in in stand_ins:
-                if (getattr(value, '__func__', None) is original.__func__
-                        and getattr(value, '__self__', None)
-                        is original.__self__):
+                if (getattr(value, '__func__', None) is original.__func__ and
+                        getattr(value, '__self__', None) is original.__self__):
                     namespace[name] = stand_in
     return True
 
@@ -301,8 +299,7 @@ def checkpoint_safe_globals() -> List[Any]:
 def _trusted(filename: str) -> bool:
     entries = os.environ.get(TRUST_ENV, '')
     trusted = [
-        osp.realpath(osp.expanduser(p)) for p in entries.split(os.pathsep)
-        if p
+        osp.realpath(osp.expanduser(p)) for p in entries.split(os.pathsep) if p
     ]
     return osp.realpath(filename) in trusted
 

@@ -182,10 +182,10 @@ def test_op_rebound_in_modules_that_imported_it_first():
     from mmagic.models.editors.basicvsr_plusplus_net import \
         basicvsr_plusplus_net as bpp
     assert mmcv.ops.modulated_deform_conv2d is (
-        compat._torchvision_modulated_deform_conv2d)
+        compat.torchvision_modulated_deform_conv2d)
     assert bpp.modulated_deform_conv2d is (
-        compat._torchvision_modulated_deform_conv2d)
-    assert mmcv.ops.deform_conv2d is compat._torchvision_deform_conv2d
+        compat.torchvision_modulated_deform_conv2d)
+    assert mmcv.ops.deform_conv2d is compat.torchvision_deform_conv2d
 
 
 def test_mismatched_deform_groups_is_a_clear_error():
