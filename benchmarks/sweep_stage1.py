@@ -35,12 +35,16 @@ from common import load_average, machine_info  # noqa: E402
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = ('configs/astf/sample/'
           'stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py')
-#: name -> generator options over CONFIG's (c32b6, propagation_scale 4)
-CANDIDATES: Dict[str, Dict[str, int]] = {
+#: name -> generator options over CONFIG's (c32b6, propagation_scale 4);
+#: ``-lqhead``: the full-resolution head also sees the input frame
+CANDIDATES: Dict[str, dict] = {
     'c32b6-ps4': {},
     'c16b4-ps1': dict(mid_channels=16, num_blocks=4, propagation_scale=1),
     'c48b6-ps4': dict(mid_channels=48),
     'c32b12-ps4': dict(num_blocks=12),
+    'c32b6-ps4-lqhead': dict(lq_to_head=True),
+    'c48b6-ps4-lqhead': dict(mid_channels=48, lq_to_head=True),
+    'c32b12-ps4-lqhead': dict(num_blocks=12, lq_to_head=True),
 }
 SPLITS = {
     'corpus val': ('data/corpus', 'meta_info_val.txt'),

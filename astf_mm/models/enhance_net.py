@@ -46,6 +46,13 @@ class EnhanceNet(BaseModule):
             propagated features. Default: False.
         propagation_scale (int): 1 (full resolution) or 4 (propagate at
             1/4 resolution). Default: 1.
+        lq_to_head (bool): Feed each input frame to the full-resolution
+            head (``conv_hr``) beside the propagated features. Not in
+            BasicVSR: with 1/4-resolution propagation the head otherwise
+            sees the frame only through features computed at 1/4
+            resolution, and a small, briefly trained network does not
+            learn to form full-resolution filters (deblocking, deringing)
+            through them. Default: False.
         init_cfg (dict, optional): mmengine initialisation config, e.g.
             ``dict(type='Pretrained', checkpoint=..., prefix='generator.')``.
             Default: None.
@@ -58,6 +65,7 @@ class EnhanceNet(BaseModule):
                  zero_init_residual: bool = True,
                  zero_init_flow: bool = False,
                  propagation_scale: int = 1,
+                 lq_to_head: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         if isinstance(init_cfg, dict) and init_cfg.get('checkpoint'):
             # mmengine's Pretrained opens the path as written
@@ -72,6 +80,7 @@ class EnhanceNet(BaseModule):
                              f'SPyNet weights of {spynet_pretrained}.')
         self.mid_channels = mid_channels
         self.propagation_scale = propagation_scale
+        self.lq_to_head = lq_to_head
         self.zero_init_residual = zero_init_residual
         self.zero_init_flow = zero_init_flow
 
@@ -98,7 +107,8 @@ class EnhanceNet(BaseModule):
             self.upsample = nn.Sequential(
                 nn.Conv2d(mid_channels, mid_channels * 16, 3, 1, 1),
                 nn.PixelShuffle(4))
-        self.conv_hr = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1)
+        head_channels = mid_channels + (3 if lq_to_head else 0)
+        self.conv_hr = nn.Conv2d(head_channels, mid_channels, 3, 1, 1)
         self.conv_last = nn.Conv2d(mid_channels, 3, 3, 1, 1)
         self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
         self._zero_last()
@@ -231,6 +241,8 @@ class EnhanceNet(BaseModule):
                 self.fusion(torch.cat([backward_feats[i], feat], dim=1)))
             if self.propagation_scale > 1:
                 out = self.lrelu(self.upsample(out))
+            if self.lq_to_head:
+                out = torch.cat([out, padded[:, i]], dim=1)
             out = self.conv_last(self.lrelu(self.conv_hr(out)))
             outputs.append(out + padded[:, i])
         return torch.stack(outputs, dim=1)[..., :h, :w]

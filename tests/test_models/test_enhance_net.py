@@ -138,3 +138,49 @@ def test_precomputed_flows_give_the_same_output(propagation_scale):
         # the flows are really used: zero flows change the output
         zero = tuple(torch.zeros_like(f) for f in flows)
         assert not torch.allclose(net(lq, flows=zero), net(lq), atol=1e-6)
+
+
+@pytest.mark.parametrize('propagation_scale', [1, 4])
+def test_lq_to_head_feeds_the_frame_to_the_full_resolution_head(
+        propagation_scale):
+    net = tiny(zero_init_residual=False, lq_to_head=True,
+               propagation_scale=propagation_scale)
+    assert net.conv_hr.weight.shape == (8, 8 + 3, 3, 3)
+    lq = torch.rand(1, 3, 3, 32, 32)
+    changed = lq.clone()
+    changed[0, 1, :, 10, 12] += 0.5
+    with torch.no_grad():
+        # cut the propagated features out of the head: what is left of the
+        # residual is a 5x5 function (two 3x3 convolutions) of the frame
+        net.conv_hr.weight[:, :8] = 0
+        a, b = net(lq), net(changed)
+    diff = (a - b).abs().amax(dim=2)[0]
+    assert torch.equal(diff[0], torch.zeros(32, 32))
+    assert torch.equal(diff[2], torch.zeros(32, 32))
+    assert diff[1, 8:13, 10:15].max() > 1e-3
+    diff[1, 8:13, 10:15] = 0
+    assert torch.equal(diff[1], torch.zeros(32, 32))
+
+
+def test_without_lq_to_head_the_head_sees_only_features():
+    net = tiny(zero_init_residual=False, propagation_scale=4)
+    lq = torch.rand(1, 3, 3, 32, 32)
+    with torch.no_grad():
+        net.conv_hr.weight.zero_()
+        out = net(lq)
+    # a constant residual away from the border (conv_last's zero padding):
+    # conv_last of the head's bias alone, whatever the frame
+    residual = (out - lq)[..., 1:-1, 1:-1]
+    assert residual.std(dim=(-2, -1)).max() < 1e-6
+    torch.testing.assert_close(
+        residual, residual[..., :1, :1].expand_as(residual))
+    with torch.no_grad():
+        net.conv_hr.bias.zero_()
+        torch.testing.assert_close(
+            net(lq), lq + net.conv_last.bias.view(1, 1, 3, 1, 1))
+
+
+def test_lq_to_head_starts_as_identity():
+    net = tiny(lq_to_head=True, propagation_scale=4)
+    lq = torch.rand(1, 2, 3, 30, 41)
+    assert torch.equal(net(lq), lq)
