@@ -21,21 +21,25 @@ without touching the environment, then put that folder first on the path::
 
 Rows are the deformable convolutions of the restorers we compare with, at
 the sizes they run: BasicVSR++ c128 (second-order alignment, 256 -> 128
-channels, 16 deform groups) and EDVR c64 (PCD, 8 deform groups) at 1/4 of
-256x448, and the sample BasicVSR++ c16 training batch. Offsets are random
-and fractional (std 2 px), masks random in (0, 1); timings are medians of
-``--repeats`` runs after one warm-up.
+channels, 16 deform groups) and EDVR c64 (the level-1 convolution of PCD,
+8 deform groups) at 1/4 of 256x448, the unmodulated op (TDAN's kind) at
+the same size, and the sample BasicVSR++ c16 training batch. Offsets are
+random and fractional (std 2 px), masks random in (0, 1); timings are
+medians of ``--repeats`` rounds after one warm-up, the two backends taking
+turns in every round.
 """
 import argparse
+from functools import partial
 from typing import Callable, Dict, List, NamedTuple, Optional
 
 import torch
-from common import add_device_args, median_time, prepare_run, run_and_report
+from common import (add_device_args, interleaved_median_times, prepare_run,
+                    run_and_report)
 
 FULL_MMCV_HINT = (
     'mmcv with compiled ops is not importable, so there is nothing to '
-    'compare the stand-in with. Build it once in a scratch folder (about 25 '
-    'min on 2 cores) and put that folder first on PYTHONPATH:\n'
+    'compare the stand-in with. Build it once in a scratch folder (11 min '
+    'on 2 cores here) and put that folder first on PYTHONPATH:\n'
     '  MMCV_WITH_OPS=1 MAX_JOBS=2 python -m pip install --no-build-isolation '
     '--no-deps --no-binary mmcv --target FULL_MMCV_DIR mmcv==2.1.0\n'
     '  PYTHONPATH=FULL_MMCV_DIR python benchmarks/bench_deform_conv.py')
@@ -55,10 +59,10 @@ class Case(NamedTuple):
 CASES = [
     Case('BasicVSR++ c128 second-order alignment, 1/4 of 256x448', 1, 256, 128,
          64, 112, 16, True),
-    Case('EDVR c64 PCD alignment, 1/4 of 256x448', 1, 64, 64, 64, 112, 8,
-         True),
-    Case('EDVR c64 PCD, unmodulated (DeformConv2d)', 1, 64, 64, 64, 112, 8,
-         False),
+    Case('EDVR c64 PCD level-1 deformable conv, 1/4 of 256x448', 1, 64,
+         64, 64, 112, 8, True),
+    Case('unmodulated DeformConv2d (TDAN-like), c64, 8 groups, 64x112', 1,
+         64, 64, 64, 112, 8, False),
     Case('BasicVSR++ c16 sample training batch (4 x 1/4 of 256x256)', 4, 32,
          16, 64, 64, 16, True),
 ]
@@ -153,16 +157,17 @@ def bench(args) -> List[str]:
     for case in CASES:
         tensors = make_inputs(case, args.device)
         ops = deform_ops(case)
-        times = {}
-        for backend, op in ops.items():
-            with torch.no_grad():
-                fwd = median_time(lambda: op(tensors), args.repeats,
-                                  args.device)
-            both = median_time(lambda: forward_backward(op, tensors),
-                               args.repeats, args.device)
-            times[backend] = (fwd, both)
+        with torch.no_grad():
+            forward = interleaved_median_times(
+                {b: partial(op, tensors) for b, op in ops.items()},
+                args.repeats, args.device)
+        both = interleaved_median_times(
+            {b: partial(forward_backward, op, tensors)
+             for b, op in ops.items()}, args.repeats, args.device)
+        times = {b: (forward[b], both[b]) for b in ops}
+        for backend, (fwd, fwd_bwd) in times.items():
             lines.append(f'| {case.name} | {backend} | {fwd:.4f} | '
-                         f'{both:.4f} |')
+                         f'{fwd_bwd:.4f} |')
             print(lines[-1], flush=True)
         compiled, stand_in = (
             forward_backward(op, tensors) for op in ops.values())

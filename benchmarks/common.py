@@ -137,6 +137,28 @@ def median_time(fn: Callable[[], object],
     return statistics.median(times)
 
 
+def interleaved_median_times(fns: Dict[str, Callable[[], object]],
+                             repeats: int,
+                             device: str = 'cpu') -> Dict[str, float]:
+    """Median wall time of each function, the functions taking turns.
+
+    One warm-up call each, then ``repeats`` rounds in which every function
+    runs once, so that a change of machine load during the run falls on
+    all of them alike (what :func:`median_time` per function cannot do).
+    """
+    for fn in fns.values():
+        fn()
+    times: Dict[str, List[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def write_report(path: str, title: str, info: Dict[str, str],
                  load_before: str, start: float, body: List[str]) -> None:
     """Write a markdown report atomically: header, machine, then body."""

@@ -21,6 +21,11 @@ pytestmark = pytest.mark.skipif(
 def test_stand_in_matches_compiled(modulated, stride, padding, dilation,
                                    groups, deform_groups):
     from mmcv.ops import deform_conv2d, modulated_deform_conv2d
+
+    # compiled ops, not the stand-ins (no self-comparison)
+    assert modulated_deform_conv2d is not (
+        compat.torchvision_modulated_deform_conv2d)
+    assert deform_conv2d is not compat.torchvision_deform_conv2d
     gen = torch.Generator().manual_seed(stride + 3 * padding + deform_groups)
     n, c_in, c_out, h, w = 2, 8, 4, 11, 9
     h_out = (h + 2 * padding - dilation * 2 - 1) // stride + 1

@@ -50,9 +50,9 @@ class EnhanceNet(BaseModule):
             head (``conv_hr``) beside the propagated features. Not in
             BasicVSR: with 1/4-resolution propagation the head otherwise
             sees the frame only through features computed at 1/4
-            resolution, and a small, briefly trained network does not
-            learn to form full-resolution filters (deblocking, deringing)
-            through them. Default: False.
+            resolution; the hypothesis (issue 15) is that a small, briefly
+            trained network does not learn full-resolution filters
+            (deblocking, deringing) through them. Default: False.
         init_cfg (dict, optional): mmengine initialisation config, e.g.
             ``dict(type='Pretrained', checkpoint=..., prefix='generator.')``.
             Default: None.
