@@ -21,6 +21,9 @@ EDVR_SAMPLE = osp.join(PEERS,
                        'edvr-same-size_c16_1xb4-equal-time_sample-qp37.py')
 BASICVSRPP_SAMPLE = osp.join(
     PEERS, 'basicvsr-pp_c16n2_1xb4-equal-time_sample-qp37.py')
+EDVR_LDV = osp.join(PEERS, 'edvr-same-size_c64_8xb4-300k_ldv-qp37.py')
+LDV_STAGE1 = osp.join(ROOT, 'configs', 'astf',
+                      'stage1_enhancenet_c64b30_8xb4-300k_ldv-qp37.py')
 SAMPLE_STAGE1 = osp.join(ROOT, 'configs', 'astf', 'sample',
                          'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
 ASTF_LDV = osp.join(ROOT, 'configs', 'astf', 'astf_fusion_c64b30_ldv-qp37.py')
@@ -170,3 +173,31 @@ def test_equal_time_peers_start_at_the_identity(config, size):
     with torch.no_grad():
         out = model.eval()(lqs, mode='tensor')
     torch.testing.assert_close(out, lqs)
+
+
+def test_ldv_edvr_peer_is_edvr_m_with_the_stage1_ldv_recipe():
+    cfg, stage1 = Config.fromfile(EDVR_LDV), Config.fromfile(LDV_STAGE1)
+    # only the network differs from the LDV stage 1
+    for key in ('optim_wrapper', 'param_scheduler', 'train_dataloader',
+                'val_dataloader', 'train_cfg', 'custom_hooks'):
+        assert cfg[key] == stage1[key], key
+    assert cfg.model.pixel_loss == stage1.model.pixel_loss
+    assert cfg.model.train_cfg.fix_iter == 0
+    generator = cfg.model.generator.to_dict()
+    assert generator == dict(
+        type='EDVRSameSizeNet', mid_channels=64, num_frames=5,
+        deform_groups=8, num_blocks_extraction=5,
+        num_blocks_reconstruction=10, with_tsa=True)
+    assert metric_types(cfg) == [
+        m['type'] for m in Config.fromfile(ASTF_LDV).row_metrics
+    ]
+    # narrower, same structure: a clip comes back at its own size
+    generator.update(mid_channels=8, deform_groups=2)
+    cfg.model.generator = generator
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(cfg.model).eval()
+    lqs = torch.rand(1, 3, 3, 64, 72)
+    with torch.no_grad():
+        out = model(lqs, mode='tensor')
+    assert out.shape == lqs.shape
+    assert torch.isfinite(out).all()
