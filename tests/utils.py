@@ -15,15 +15,22 @@ SAMPLE_ASTF = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
 TINY_ENHANCENET = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
 
 
-def save_tiny_checkpoint(path, seed: int, propagation_scale: int = 1) -> str:
-    """A random, mildly non-identity tiny EnhanceNet as a Runner checkpoint."""
+def save_tiny_checkpoint(path,
+                         seed: int,
+                         propagation_scale: int = 1,
+                         lq_to_head: bool = False) -> str:
+    """A random, mildly non-identity tiny EnhanceNet as a Runner checkpoint.
+
+    ``propagation_scale`` and ``lq_to_head`` as the config that loads it.
+    """
     from astf_mm.models import EnhanceNet
     torch.manual_seed(seed)
     net = EnhanceNet(
         mid_channels=8,
         num_blocks=1,
         zero_init_residual=False,
-        propagation_scale=propagation_scale)
+        propagation_scale=propagation_scale,
+        lq_to_head=lq_to_head)
     with torch.no_grad():
         net.conv_last.weight.mul_(0.05)  # a mild, non-identity enhancer
     state = {f'generator.{k}': v for k, v in net.state_dict().items()}

@@ -50,7 +50,8 @@ def test_config_takes_a_train_step(config, tmp_path, request):
         start = save_tiny_checkpoint(
             tmp_path / 'stage1.pth',
             seed=3,
-            propagation_scale=cfg.model.generator.get('propagation_scale', 1))
+            propagation_scale=cfg.model.generator.get('propagation_scale', 1),
+            lq_to_head=cfg.model.generator.get('lq_to_head', False))
         options['model.generator.init_cfg.checkpoint'] = start
     cfg.merge_from_dict(options)
     for step in cfg.train_dataloader.dataset.pipeline:

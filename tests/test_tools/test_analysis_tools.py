@@ -76,6 +76,40 @@ def test_sweep_scores_match_an_independent_computation(
     assert 'Largest amount with PSNR >= the input' in report
 
 
+def test_sweep_video_stride_takes_every_nth_video(
+        tiny_setup, tmp_path, real_weights):
+    args = sharpen_sweep.parse_args([
+        str(tiny_setup['config']), '--data-root',
+        str(tiny_setup['data_root']), '--ann-file', 'meta_info_val.txt',
+        '--amounts', '0', '--video-stride', '2', '--device', 'cpu'
+    ])
+    report = sharpen_sweep.sweep(args)
+    # the tiny split has videos c and d: stride 2 keeps c only
+    assert 'on 1 videos of' in report and 'every 2th' in report
+    single = tmp_path / 'meta_info_c.txt'
+    single.write_text('c 4\n')
+    args_c = sharpen_sweep.parse_args([
+        str(tiny_setup['config']), '--data-root',
+        str(tiny_setup['data_root']), '--ann-file', str(single), '--amounts',
+        '0', '--device', 'cpu'
+    ])
+    rows = [
+        line for line in report.splitlines() if line.startswith('| 0 ')
+    ]
+    rows_c = [
+        line for line in sharpen_sweep.sweep(args_c).splitlines()
+        if line.startswith('| 0 ')
+    ]
+    assert rows == rows_c
+
+
+def test_sweep_refuses_a_stride_below_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        sharpen_sweep.parse_args(['cfg.py', '--video-stride', '0'])
+    assert exit_info.value.code == 2
+    assert '--video-stride must be >= 1' in capsys.readouterr().err
+
+
 def test_loss_balance_measures_weighted_parts(tmp_path, real_weights):
     from mmengine.config import Config
     data_root = make_frames_dataset(

@@ -9,7 +9,8 @@ each video's frames, then over videos, as ``tools/test.py``), beside the
 compressed input.
 
 ``python tools/analysis_tools/sharpen_sweep.py CONFIG --ann-file
-meta_info_train.txt --out sweep.md``
+meta_info_train.txt --out sweep.md`` (``--video-stride N``: every Nth
+video, for a large split)
 
 It names the largest amount whose PSNR stays at or above the compressed
 input's (averaged over videos): the strongest sharpening that does not
@@ -57,8 +58,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='unsharp-mask amounts to try')
     parser.add_argument(
         '--max-frames', type=int, help='first N frames of each video')
+    parser.add_argument(
+        '--video-stride',
+        type=int,
+        default=1,
+        help='every Nth video of the annotation file, from the first (a '
+        'spread-out subset of a large training split)')
     parser.add_argument('--out', help='write the table here (markdown)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.video_stride < 1:
+        parser.error(f'--video-stride must be >= 1, got {args.video_stride}')
+    return args
 
 
 class SweepScores:
@@ -97,7 +107,8 @@ def sweep(args: argparse.Namespace) -> str:
     """Run the sweep; returns the markdown report."""
     cfg = Config.fromfile(args.config)
     data_root = args.data_root or cfg.test_dataloader.dataset.data_root
-    videos = videos_from_ann(data_root, [args.ann_file])
+    videos = videos_from_ann(data_root,
+                             [args.ann_file])[::args.video_stride]
     model = init_astf_model(args.config, args.checkpoints,
                             args.cfg_options, args.sha256).to(args.device)
     scores = SweepScores(build_lpips('alex').to(args.device))
@@ -125,6 +136,8 @@ def sweep(args: argparse.Namespace) -> str:
     lines = [
         f'Unsharp-mask amount sweep: `{args.config}` on {len(videos)} '
         f'videos of `{osp.join(data_root, args.ann_file)}`'
+        + (f' (every {args.video_stride}th, from the first)'
+           if args.video_stride > 1 else '')
         + (f' (first {args.max_frames} frames each)'
            if args.max_frames else '') + '.', '',
         '| fused output sharpened with amount | PSNR ↑ | vs input (dB) '

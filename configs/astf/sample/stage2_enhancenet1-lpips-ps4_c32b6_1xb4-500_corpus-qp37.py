@@ -1,0 +1,29 @@
+# EnhanceNet1 of the corpus-trained sample models: the sample EnhanceNet1
+# recipe (LPIPS-VGG only, lr 5e-4, EMA, SPyNet frozen) with the stage-1
+# corpus network, on the corpus, starting from the shipped stage 1 and
+# reading its outputs:
+#   python tools/export_stage1.py \
+#     configs/astf/sample/stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py \
+#     checkpoints/sample/stage1_enhancenet-ps4_c32b6_corpus-qp37.pth
+#     # -> data/corpus/stage1
+# Crops stay at 64 pixels: the LPIPS network is most of a step's time.
+_base_ = [
+    './stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37.py',
+    '../../_base_/models/enhancenet-ps4_c32b6.py',
+]
+
+experiment_name = 'stage2_enhancenet1-lpips-ps4_c32b6_1xb4-500_corpus-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+data_root = 'data/corpus'
+stage1_checkpoint = (
+    'checkpoints/sample/stage1_enhancenet-ps4_c32b6_corpus-qp37.pth')
+
+model = dict(
+    generator=dict(
+        _base_.enhancenet_ps4_c32b6,
+        init_cfg=dict(checkpoint=stage1_checkpoint)))
+
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
