@@ -42,12 +42,14 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn as nn
 
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
+
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from common import (ROOT, PeakRSS, add_device_args, autocast,  # noqa: E402
                     clip_frames, load_average, median_time, prepare_run,
                     write_report)
 
-SAMPLE_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE_CONFIG = 'configs/' + SAMPLE_ASTF_CONFIG
 SAMPLE_CLIP = 'data/sample/gt/bbb_000'
 # (mid_channels, num_blocks, frames, height, width) per device
 NETWORK_CASES = {

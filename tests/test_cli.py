@@ -4,10 +4,10 @@ import sys
 import tomllib
 
 from astf_mm import cli
-from astf_mm.utils.shipped_files import SHIPPED_ROOT
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG, SHIPPED_ROOT
 from tests.utils import ROOT
 
-SAMPLE = 'astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE = SAMPLE_ASTF_CONFIG
 
 
 def test_every_console_script_runs_its_tool():

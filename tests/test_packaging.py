@@ -19,9 +19,10 @@ import zipfile
 import pytest
 
 from astf_mm.cli import COMMANDS
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 from tests.utils import ROOT
 
-SAMPLE = 'astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE = SAMPLE_ASTF_CONFIG
 NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
 
 

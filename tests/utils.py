@@ -8,10 +8,12 @@ import cv2
 import numpy as np
 import torch
 
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SAMPLE_STAGE1 = ('configs/astf/sample/'
                  'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
-SAMPLE_ASTF = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE_ASTF = 'configs/' + SAMPLE_ASTF_CONFIG
 TINY_ENHANCENET = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
 
 

@@ -23,10 +23,11 @@ from astf_mm.io import (OutputPathError, atomic_write, check_output_path,
                         list_frame_files, read_frames)
 from astf_mm.models import ASTF
 from astf_mm.utils.cli import add_astf_model_args
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 from astf_mm.utils.third_party_warnings import quiet_third_party_warnings
 from astf_mm.visualization import frame_strip
 
-DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+DEFAULT_CONFIG = 'configs/' + SAMPLE_ASTF_CONFIG
 TILES = (('lq', 'compressed (lq)'), ('stage1', 'stage-1'),
          ('enhancenet1', 'EnhanceNet1 (lpips)'),
          ('enhancenet2', 'EnhanceNet2 (cb+lpips)'), ('fused', 'fuse'),

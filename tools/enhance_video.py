@@ -63,10 +63,11 @@ from astf_mm.io import (SHAREABLE_CRF, VIDEO_EXTENSIONS, OutputPathError,
 from astf_mm.models import EnhanceNet
 from astf_mm.models.astf_model import ROW_TITLES, ROWS
 from astf_mm.utils.cli import add_astf_model_args, add_stream_args, parse_size
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 from astf_mm.utils.third_party_warnings import quiet_third_party_warnings
 from astf_mm.visualization import viewer_files_dir, write_viewer
 
-DEFAULT_CONFIG = 'configs/astf/sample/astf_fusion_c16b2_sample-qp37.py'
+DEFAULT_CONFIG = 'configs/' + SAMPLE_ASTF_CONFIG
 INTERMEDIATES = ('stage1', 'enhancenet1', 'enhancenet2', 'fused')
 
 

@@ -25,12 +25,13 @@ from tqdm import tqdm
 
 from astf_mm.io import check_output_path, open_writer, probe_video, read_frames
 from astf_mm.models.astf_model import ASTF, ROWS
-from astf_mm.utils.shipped_files import resolve_config
+from astf_mm.utils.shipped_files import (CONFIG_SCOPE, SAMPLE_ASTF_CONFIG,
+                                         resolve_config)
 from .inference import stream_enhance
 from .model_loading import init_astf_model
 
 # The shipped sample models (see astf_mm.utils.shipped_files).
-SAMPLE_CONFIG = 'astf_mm::astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE_CONFIG = CONFIG_SCOPE + SAMPLE_ASTF_CONFIG
 # Frames per second written when neither the caller nor the input says.
 DEFAULT_FPS = 25.
 # What ``intermediates=True`` returns besides the enhanced frames.
