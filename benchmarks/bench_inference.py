@@ -226,7 +226,7 @@ def bench_pipeline(args) -> List[str]:
         device=args.device)
     shared = model.refiners_share_flows()
     lines = [
-        '## ASTF pipeline with the sample models (c16b2)', '',
+        '## ASTF pipeline with the sample models', '',
         f'`{SAMPLE_CONFIG}`; the refiners\' SPyNets are '
         f'{"identical: flows shared" if shared else "different: no sharing"}'
         '. Frames/s; ratio = time / (sum of the three network passes). '

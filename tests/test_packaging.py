@@ -123,7 +123,7 @@ print(json.dumps(dict(
                 pins.append(line.split("'")[1])
     assert found['digests'] == [pins, pins]
     shipped = osp.join(site, 'astf_mm', '.mim', 'checkpoints', 'sample',
-                       'stage2_enhancenet1-lpips_c16b2_sample-qp37.pth')
+                       'stage2_enhancenet1-lpips-ps4_c32b6_corpus-qp37.pth')
     assert found['checkpoint'] == shipped
     with open(shipped, 'rb') as f:
         assert _sha256(f.read()) == pins[1]

@@ -11,6 +11,7 @@ import astf_mm
 from astf_mm import compat
 from astf_mm.apis import init_astf_model
 from astf_mm.evaluation.table import PerVideoTableHook
+from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 from tests.utils import ROOT, SAMPLE_ASTF
 
 
@@ -26,7 +27,7 @@ def test_user_config_elsewhere_inherits_the_sample_config(
         tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'mine.py').write_text(
-        "_base_ = 'astf_mm::astf/sample/astf_fusion_c16b2_sample-qp37.py'\n"
+        f"_base_ = 'astf_mm::{SAMPLE_ASTF_CONFIG}'\n"
         'model = dict(fusion=dict(sharpen_amount=0.5))\n')
     cfg = Config.fromfile('mine.py')
     ours = Config.fromfile(osp.join(ROOT, SAMPLE_ASTF))

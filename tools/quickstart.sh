@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 DEMO=data/sample/demo/carphone_qp37.mkv
 INPUT=$DEMO
 REFERENCE=
-CONFIG=configs/astf/sample/astf_fusion_c16b2_sample-qp37.py
+CONFIG=configs/astf/sample/astf_fusion-ps4_c32b6_corpus-qp37.py
 CHECKPOINTS=()
 OUT=outputs/quickstart
 OVERWRITE=()

@@ -21,7 +21,7 @@ CONFIG_SCOPE = 'astf_mm::'
 #: The end-to-end config of the shipped sample models, under ``configs/``:
 #: ``astf_mm::`` plus this name opens it from any folder, ``configs/`` plus
 #: it from the repository root (or, not found there, among shipped files).
-SAMPLE_ASTF_CONFIG = 'astf/sample/astf_fusion_c16b2_sample-qp37.py'
+SAMPLE_ASTF_CONFIG = 'astf/sample/astf_fusion-ps4_c32b6_corpus-qp37.py'
 
 
 def shipped_path(relpath: str) -> str:

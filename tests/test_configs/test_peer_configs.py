@@ -16,7 +16,7 @@ NTIRE_LDV = osp.join(PEERS,
                      'basicvsr-pp_c128n25_ntire-decompress-track2_ldv-qp37.py')
 NTIRE_HELDOUT = osp.join(PEERS,
                          'basicvsr-pp_c16n2_ntire-decompress_heldout-qp37.py')
-ENHANCENET = osp.join(PEERS, 'enhancenet_c16b2_sample-qp37.py')
+ENHANCENET = osp.join(PEERS, 'enhancenet-ps4_c32b6_corpus-qp37.py')
 EDVR_SAMPLE = osp.join(PEERS,
                        'edvr-same-size_c16_1xb4-equal-time_sample-qp37.py')
 BASICVSRPP_SAMPLE = osp.join(

@@ -14,19 +14,20 @@ from tests.utils import ROOT, SAMPLE_ASTF
 # the stage configs the shipped sample networks were trained with
 STAGE_CONFIGS = dict(
     stage1='configs/astf/sample/'
-    'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py',
+    'stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py',
     enhancenet1='configs/astf/sample/'
-    'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37.py',
+    'stage2_enhancenet1-lpips-ps4_c32b6_1xb4-500_corpus-qp37.py',
     enhancenet2='configs/astf/sample/'
-    'stage2_enhancenet2-tradeoff_c16b2_1xb4-250_sample-qp37.py')
+    'stage2_enhancenet2-tradeoff-ps4_c32b6_1xb4-500_corpus-qp37.py')
 
 
 def stage_generator(name: str) -> dict:
-    """A stage config's generator, without its training-time loading."""
+    """A stage config's generator, without its training-time loading and
+    initialisation."""
     generator = Config.fromfile(osp.join(
         ROOT, STAGE_CONFIGS[name])).model.generator.to_dict()
-    generator.pop('init_cfg', None)
-    generator.pop('spynet_pretrained', None)
+    for key in ('init_cfg', 'spynet_pretrained', 'zero_init_residual'):
+        generator.pop(key, None)
     return generator
 
 

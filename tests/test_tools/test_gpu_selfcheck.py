@@ -82,7 +82,7 @@ def test_training_steps_need_no_download(selfcheck):
     stage2 = ('configs/astf/'
               'stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py')
     sample = ('configs/astf/sample/'
-              'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37.py')
+              'stage2_enhancenet1-lpips-ps4_c32b6_1xb4-500_corpus-qp37.py')
     # test-only configs (ASTF end to end, the peers) are not trained
     assert configs['configs/astf/astf_fusion_c64b30_ldv-qp37.py'][
         'dataset'] is None

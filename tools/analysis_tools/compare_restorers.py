@@ -1,8 +1,8 @@
 """Restorers side by side: quality, size and speed in one run.
 
 ``python tools/analysis_tools/compare_restorers.py
---entry astf configs/astf/sample/astf_fusion_c16b2_sample-qp37.py
---entry enhancenet configs/peers/enhancenet_c16b2_sample-qp37.py
+--entry astf configs/astf/sample/astf_fusion-ps4_c32b6_corpus-qp37.py
+--entry enhancenet configs/peers/enhancenet-ps4_c32b6_corpus-qp37.py
 --data-root data/sample --ann-file meta_info_val.txt --out compare.md``
 
 Each ``--entry NAME CONFIG [CHECKPOINT]`` is a test config (an mmagic

@@ -1,8 +1,9 @@
 # EnhanceNet1 at sample scale: the LDV recipe on the sample data, starting
-# from the sample stage-1 checkpoint, on its exported outputs:
+# from the c16b2 sample stage 1 (no longer shipped: publish it there with
+# tools/publish_checkpoint.py, README model zoo), on its exported outputs:
 #   python tools/export_stage1.py \
 #     configs/astf/sample/stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py \
-#     checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth
+#     checkpoints/stage1_enhancenet_c16b2_sample-qp37.pth
 _base_ = [
     '../stage2_enhancenet1-lpips_c64b30_8xb4-100k_ldv-qp37.py',
     '../../_base_/models/enhancenet_c16b2.py',
@@ -13,7 +14,7 @@ experiment_name = 'stage2_enhancenet1-lpips_c16b2_1xb4-500_sample-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
 data_root = _base_.sample_data_root
-stage1_checkpoint = 'checkpoints/sample/stage1_enhancenet_c16b2_sample-qp37.pth'
+stage1_checkpoint = 'checkpoints/stage1_enhancenet_c16b2_sample-qp37.pth'
 max_iters = 500
 val_interval = 125
 

@@ -1,0 +1,42 @@
+# ASTF end to end with the sample models shipped in checkpoints/sample/:
+# three corpus-trained networks (`_base_/models/enhancenet-ps4_c32b6.py`;
+# how they were trained and what they gain on held-out footage: README,
+# model zoo), scored on the sample validation videos
+# (python tools/data/make_sample_data.py). On the held-out set:
+#   python tools/test.py CONFIG \
+#     --cfg-options test_dataloader.dataset.data_root=data/heldout
+_base_ = [
+    '../astf_fusion_c64b30_ldv-qp37.py',
+    '../../_base_/models/enhancenet-ps4_c32b6.py',
+    '../../_base_/sample_scale.py',
+]
+
+experiment_name = 'astf_fusion-ps4_c32b6_corpus-qp37'
+work_dir = f'./work_dirs/{experiment_name}'
+
+data_root = _base_.sample_data_root
+
+model = dict(
+    stage1=dict(
+        _base_.enhancenet_ps4_c32b6,
+        init_cfg=dict(
+            checkpoint='checkpoints/sample/'
+            'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
+            sha256='d88bfbd72213014b7708a223aa7ef1035ffc8cd4bb197199bdc3c34f4339e7b8')),
+    enhancenet1=dict(
+        _base_.enhancenet_ps4_c32b6,
+        init_cfg=dict(
+            checkpoint='checkpoints/sample/'
+            'stage2_enhancenet1-lpips-ps4_c32b6_corpus-qp37.pth',
+            sha256='1b8551fcf7c08e90b0ea34627c53cfd83a6c1f0ed41ed85201182f7ec5d833da')),
+    enhancenet2=dict(
+        _base_.enhancenet_ps4_c32b6,
+        init_cfg=dict(
+            checkpoint='checkpoints/sample/'
+            'stage2_enhancenet2-tradeoff-ps4_c32b6_corpus-qp37.pth',
+            sha256='4226e45a4cfd1e134d16aa10d44f02ef2db427178c67deedcc6e4dfe4afe5e04')),
+    # The largest sharpening that keeps PSNR at the input's on the training
+    # split (tools/analysis_tools/sharpen_sweep.py; table in the README).
+    fusion=dict(sharpen_amount=0.1))
+
+test_dataloader = _base_.sample_val_dataloader
