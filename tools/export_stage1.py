@@ -44,6 +44,7 @@ from astf_mm.engine.dist_shard import (DistInfo, VideoTask, init_dist,
                                        run_sharded)
 from astf_mm.io import (OutputPathError, check_output_path, exit_on_sigterm,
                         list_frame_files, read_frames, write_png_folder)
+from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 MANIFEST = 'export_manifest.json'
@@ -65,6 +66,12 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         help='annotation files under the root (default: the config\'s '
         'train and validation ones)')
+    parser.add_argument(
+        '--chroma-420',
+        action='store_true',
+        help='project the outputs onto 4:2:0 chroma, as the ASTF model with '
+        'chroma_420=True hands stage 1 to the refiners (videos exported '
+        'without it are rewritten)')
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args()
@@ -99,7 +106,8 @@ def export(config: str,
            max_seq_len: int = 30,
            overlap: int = 2,
            device: str = 'cpu',
-           dist: Optional[DistInfo] = None) -> List[str]:
+           dist: Optional[DistInfo] = None,
+           chroma_420: bool = False) -> List[str]:
     """Export stage-1 outputs; returns the videos written by this call
     (on every rank, when ``dist`` is a torchrun process)."""
     cfg = Config.fromfile(config)
@@ -127,7 +135,10 @@ def export(config: str,
     network = init_generator(config, checkpoint, device=device)
 
     def run(lqs: torch.Tensor) -> dict:
-        return {'stage1': network(lqs)}
+        out = network(lqs)
+        if chroma_420:
+            out = project_chroma_420(out.clamp(0, 1))
+        return {'stage1': out}
 
     def count_frames(task: VideoTask) -> int:
         return len(list_frame_files(task.source))
@@ -146,7 +157,8 @@ def export(config: str,
 
     return run_sharded(tasks, process, count_frames,
                        osp.join(data_root, out_folder, MANIFEST),
-                       network.checkpoint_sha256, dist)
+                       network.checkpoint_sha256 +
+                       (' chroma_420' if chroma_420 else ''), dist)
 
 
 def main() -> None:
@@ -155,7 +167,8 @@ def main() -> None:
         dist = init_dist(args.device)
         written = export(args.config, args.checkpoint, args.data_root,
                          args.lq_folder, args.out_folder, args.ann_files,
-                         args.max_seq_len, args.overlap, dist.device, dist)
+                         args.max_seq_len, args.overlap, dist.device, dist,
+                         args.chroma_420)
     except (OutputPathError, ValueError) as err:
         sys.exit(f'error: {err}')
     if dist.rank == 0:

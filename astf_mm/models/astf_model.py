@@ -1,14 +1,22 @@
 """The end-to-end ASTF model evaluated by ``tools/test.py``."""
-from typing import Dict, List, Optional, Sequence
+import logging
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
+from .chroma import is_chroma_420, project_chroma_420
 from .chunking import chunk_windows
 from .enhance_net import EnhanceNet
 from .weight_init import build_network, load_trained
+
+
+def _identity(frames: torch.Tensor) -> torch.Tensor:
+    return frames
+
 
 # The three trained networks, in the order of ``--checkpoints``.
 NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
@@ -67,6 +75,13 @@ class ASTF(BaseModel):
             features (faster on CPU, see ``benchmarks/results``; the
             outputs equal the default layout's to float rounding).
             Default: True.
+        chroma_420 (bool): Project every network's output, the fusion
+            and the sharpened fusion onto 4:2:0 chroma
+            (:func:`~astf_mm.models.chroma.project_chroma_420`), the
+            structure the input and its original share, whenever the
+            input is 4:2:0 itself (:func:`~astf_mm.models.chroma.
+            is_chroma_420`, checked per chunk; a full-chroma input is left
+            alone, with a warning). Default: False.
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
             Default: scales 0-255 frames to [0, 1].
         init_cfg (dict, optional): Unused (the networks carry their own).
@@ -82,6 +97,7 @@ class ASTF(BaseModel):
                  overlap: int = 2,
                  share_flows: bool = True,
                  channels_last: bool = True,
+                 chroma_420: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -105,6 +121,8 @@ class ASTF(BaseModel):
         self.overlap = overlap
         self.share_flows = share_flows
         self.channels_last = channels_last
+        self.chroma_420 = chroma_420
+        self._warned_full_chroma = False
         self.checkpoint_sha256: Dict[str, str] = {}
         self.init_weights()
 
@@ -141,6 +159,28 @@ class ASTF(BaseModel):
         return state1.keys() == state2.keys() and all(
             torch.equal(state1[k], state2[k]) for k in state1)
 
+    def chroma_projection(
+            self, lqs: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """What :meth:`enhance_chunk` applies to each output of ``lqs``.
+
+        :func:`~astf_mm.models.chroma.project_chroma_420` with
+        ``chroma_420`` and a 4:2:0 input, else the identity (warning once
+        when a full-chroma input is what keeps the outputs as they are).
+        Tools that re-sharpen the fusion apply it after themselves.
+        """
+        if not self.chroma_420:
+            return _identity
+        if is_chroma_420(lqs):
+            return project_chroma_420
+        if not self._warned_full_chroma:
+            print_log(
+                'chroma_420: the input has full-resolution chroma (not a '
+                '4:2:0 decode), so the outputs are not projected',
+                logger='current',
+                level=logging.WARNING)
+            self._warned_full_chroma = True
+        return _identity
+
     @torch.no_grad()
     def enhance_chunk(self, lqs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Run the whole pipeline on one chunk.
@@ -153,26 +193,31 @@ class ASTF(BaseModel):
             1) and ``'mask'``, each (n, t, c, h, w) in [0, 1] (c = 1 for
             the mask).
         """
+        chroma = self.chroma_projection(lqs)
         if self.stage1 is None:
             stage1 = lqs
         else:
-            stage1 = self.stage1(lqs).clamp_(0, 1).mul_(255).round_().div_(
-                255)
+            stage1 = chroma(self.stage1(lqs).clamp_(0, 1)).mul_(
+                255).round_().div_(255)
         # only EnhanceNet refiners take shared flows; other generators are
         # called with the frames alone
         shared = {}
         if self.share_flows and self.refiners_share_flows():
             shared['flows'] = self.enhancenet1.flows(stage1)
-        enhancenet1 = self.enhancenet1(stage1, **shared).clamp_(0, 1)
-        enhancenet2 = self.enhancenet2(stage1, **shared).clamp_(0, 1)
+        enhancenet1 = chroma(
+            self.enhancenet1(stage1, **shared).clamp_(0, 1))
+        enhancenet2 = chroma(
+            self.enhancenet2(stage1, **shared).clamp_(0, 1))
         fused = self.fusion(enhancenet1, enhancenet2)
         out = dict(
             lq=lqs,
             enhancenet1=enhancenet1,
             enhancenet2=enhancenet2,
-            fused=fused['fused'],
+            fused=chroma(fused['fused']),
             mask=fused['mask'])
-        out['fused_sharp'] = fused.get('fused_sharp', fused['fused'])
+        # the mask and the sharpening work per pixel: project after them
+        out['fused_sharp'] = chroma(
+            fused['fused_sharp']) if 'fused_sharp' in fused else out['fused']
         if self.stage1 is not None:
             out['stage1'] = stage1
         return out

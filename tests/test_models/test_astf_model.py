@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from astf_mm.apis import init_astf_model
-from astf_mm.models import ASTF, EnhanceNet
+from astf_mm.models import ASTF, EnhanceNet, astf_model
+from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils import checkpoint as checkpoint_utils
 from astf_mm.utils.checksum import sha256_of
 from astf_mm.utils.cli import add_astf_model_args
@@ -231,3 +232,45 @@ def test_invalid_sha256_pins_are_refused(tmp_path, value, received):
     assert options == {'model.stage1.init_cfg.sha256': 0}
     with pytest.raises(ValueError, match='got int 0'):
         init_astf_model(config, cfg_options=options)
+
+
+def test_chroma_420_gives_every_row_2x2_chroma(tmp_path):
+    torch.manual_seed(4)
+    # mid-range frames: no output is clamped (clamping after the
+    # projection may break the blocks at black or white); the input is a
+    # 4:2:0 frame, as a decoded video is
+    lqs = project_chroma_420(0.4 + 0.2 * torch.rand(1, 3, 3, 16, 20))
+    model = build(tmp_path, same_spynet=True)
+    plain = model.enhance(lqs)
+    model.chroma_420 = True
+    projected = model.enhance(lqs)
+    for key in ('stage1', 'enhancenet1', 'enhancenet2', 'fused',
+                'fused_sharp'):
+        frames = projected[key]
+        y = 0.299 * frames[:, :, 0] + 0.587 * frames[:, :, 1] + (
+            0.114 * frames[:, :, 2])
+        blue = (frames[:, :, 2] - y).reshape(1, 3, 8, 2, 10, 2)
+        # one value per 2x2 block (stage 1 is rounded to 8 bits after)
+        tolerance = 2 / 255 if key == 'stage1' else 1e-5
+        assert (blue - blue[:, :, :, :1, :, :1]).abs().max() <= tolerance, key
+        plain_blue = plain[key][:, :, 2] - y
+        assert (plain_blue.reshape(1, 3, 8, 2, 10, 2) - plain_blue.reshape(
+            1, 3, 8, 2, 10, 2)[:, :, :, :1, :, :1]).abs().max() > 1e-3, key
+    assert torch.equal(projected['lq'], plain['lq'])
+
+
+def test_chroma_420_leaves_full_chroma_input_alone(tmp_path, monkeypatch):
+    torch.manual_seed(5)
+    lqs = 0.4 + 0.2 * torch.rand(1, 3, 3, 16, 20)  # chroma at every pixel
+    model = build(tmp_path, same_spynet=True)
+    plain = model.enhance(lqs)
+    model.chroma_420 = True
+    logged = []
+    monkeypatch.setattr(astf_model, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    kept = model.enhance(lqs)
+    model.enhance(lqs)
+    for key in plain:
+        assert torch.equal(kept[key], plain[key]), key
+    # warned once, not per chunk
+    assert len(logged) == 1 and 'full-resolution chroma' in logged[0]

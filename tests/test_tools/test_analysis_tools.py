@@ -185,3 +185,11 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
     # the table is never replaced without --overwrite
     with pytest.raises(SystemExit, match='--overwrite'):
         eval_network.main(argv)
+    # --chroma-420 scores the projected output; the input's row is the same
+    eval_network.main(argv + ['--chroma-420', '--overwrite'])
+    projected = json.loads((tmp_path / 'eval' / 'heldout.json').read_text())
+    for video in ('c', 'd'):
+        assert projected[video]['PSNR lq'] == results[video]['PSNR lq']
+        assert abs(projected[video]['PSNR out'] -
+                   results[video]['PSNR out']) > 1e-4
+    assert '4:2:0 chroma projection' in out.read_text()

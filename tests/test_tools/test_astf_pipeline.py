@@ -17,6 +17,7 @@ from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.io import (list_frame_files, probe_video, read_frames,
                         write_png_folder)
 from astf_mm.models import ASTF, EnhanceNet
+from astf_mm.models.chroma import project_chroma_420
 from astf_mm.models.chunking import chunk_windows
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
                          make_frames_dataset)
@@ -166,6 +167,23 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     written = np.stack(list(read_frames(str(out_dir / 'a'))))
     # chunks of 2 with 2 context frames see the whole 5-frame clip
     np.testing.assert_array_equal(written, ref.permute(0, 2, 3, 1).numpy())
+    # --chroma-420 is part of what a video was exported with: all rewritten,
+    # as the projected network output
+    projected = subprocess.run(
+        cmd + ['--chroma-420'],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True)
+    assert 'Wrote 3 videos' in projected.stdout
+    with torch.no_grad():
+        plain = ref
+        ref = (project_chroma_420(net(x)[0].clamp(0, 1)) * 255).round().byte()
+    assert (ref.int() - plain.int()).abs().max() > 1  # the flag shows
+    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
+    # float rounding (chunks vs the whole clip) may flip an 8-bit level
+    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
 
 
 def make_clip(path, num_frames: int = 6):

@@ -262,6 +262,49 @@ def test_exposure_variants_only_for_training_photographs(fake_sources):
                   next(iter(twin.frames())).astype(int)).mean() > 5.0
 
 
+def test_apply_saturation_scales_colour_around_luma():
+    rng = np.random.default_rng(0)
+    image = rng.integers(60, 196, (8, 8, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(bc.apply_saturation(image, 1.0), image)
+    grey = np.full((4, 4, 3), 90, np.uint8)
+    np.testing.assert_array_equal(bc.apply_saturation(grey, 2.0), grey)
+    # (40, 160, 40): luma 0.299*40 + 0.587*160 + 0.114*40 = 110.44
+    green = np.array([[[40, 160, 40]]], np.uint8)
+    assert bc.apply_saturation(green, 1.5).tolist() == [[[5, 185, 5]]]
+    # clipped at 0: 110.44 + 2 * (40 - 110.44) < 0
+    assert bc.apply_saturation(green, 2.0).tolist() == [[[0, 210, 0]]]
+
+
+def test_saturation_variants_only_for_training_photographs(fake_sources):
+    sources, pieces, _ = fake_sources
+    plain = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES)
+    jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES,
+                          exposure_variants=1, saturation_variants=2)
+    names = [j.name for j in jobs['train']]
+    assert sorted(names) == sorted([j.name for j in plain['train']] + [
+        'ptrain_x00', 'ptrain_s00', 'ptrain_s01'])
+    added = [j for j in jobs['train'] if re.fullmatch(r'.*_s\d\d', j.name)]
+    assert [j.name for j in added] == ['ptrain_s00', 'ptrain_s01']
+    for role in ('val', 'heldout'):
+        assert [j.description for j in jobs[role]] == [
+            j.description for j in plain[role]]
+    draws = [json.loads(j.description)['saturation'] for j in added]
+    assert draws == [bc.saturation_draw(j.name) for j in added]
+    assert all(bc.SATURATION[0] <= d <= bc.SATURATION[1] for d in draws)
+    # the same motion as a plain clip of that name, more colourful
+    twin = bc.photo_clip(sources[0], added[0].name, FRAMES['train'])
+    got, plain_frames = list(added[0].frames()), list(twin.frames())
+    expected = [bc.apply_saturation(f, draws[0]) for f in plain_frames]
+    for a, b in zip(got, expected):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
+
+    def spread(frames):
+        f = np.stack(frames).astype(float)
+        return np.abs(f - f.mean(axis=-1, keepdims=True)).mean()
+
+    assert spread(got) > 1.3 * spread(plain_frames)
+
+
 def test_negative_exposure_variants_refused_before_any_download(capsys):
     def gather(cache_dir):
         raise AssertionError('sources gathered')
@@ -270,6 +313,10 @@ def test_negative_exposure_variants_refused_before_any_download(capsys):
         bc.main(['--exposure-variants', '-1'], gather=gather)
     assert exit_info.value.code == 2
     assert '--exposure-variants must be >= 0, got -1' in (
+        capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        bc.main(['--saturation-variants', '-2'], gather=gather)
+    assert '--saturation-variants must be >= 0, got -2' in (
         capsys.readouterr().err)
 
 

@@ -25,6 +25,7 @@ from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
+from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 
@@ -40,6 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out', required=True, help='markdown table (and .json beside it)')
     parser.add_argument('--overwrite', action='store_true')
+    parser.add_argument(
+        '--chroma-420',
+        action='store_true',
+        help='project the output onto 4:2:0 chroma, as the ASTF model\'s '
+        'chroma_420 does')
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args(argv)
@@ -48,16 +54,23 @@ def parse_args(argv=None) -> argparse.Namespace:
 def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     """Video -> {'PSNR lq', 'PSNR out', 'SSIM lq', 'SSIM out'}."""
     network = init_generator(args.config, args.checkpoint, device=args.device)
+
+    def run(lqs):
+        out = network(lqs)
+        return {
+            'lq': lqs,
+            'out': project_chroma_420(out.clamp(0, 1))
+            if args.chroma_420 else out
+        }
+
     results = {}
     videos = videos_from_ann(args.data_root, [args.ann_file])
     for video in tqdm(videos, desc='videos', unit='video'):
         lq_dir = osp.join(args.data_root, args.lq_folder, video)
         gt_dir = osp.join(args.data_root, 'gt', video)
         outputs = stream_enhance(
-            read_frames(lq_dir), lambda lqs: {
-                'lq': lqs,
-                'out': network(lqs)
-            }, args.max_seq_len, args.overlap, args.device)
+            read_frames(lq_dir), run, args.max_seq_len, args.overlap,
+            args.device)
         scores: Dict[str, List[float]] = {
             k: []
             for k in ('PSNR lq', 'PSNR out', 'SSIM lq', 'SSIM out')
@@ -110,8 +123,10 @@ def main(argv=None) -> None:
     except OutputPathError as err:
         sys.exit(f'error: {err}')
     results = evaluate(args)
+    chroma = ', 4:2:0 chroma projection' if args.chroma_420 else ''
     markdown = table(
-        results, f'{args.checkpoint} on {args.data_root}/{args.ann_file}')
+        results,
+        f'{args.checkpoint} on {args.data_root}/{args.ann_file}{chroma}')
     atomic_write_text(args.out, markdown)
     atomic_write_text(json_out, json.dumps(results, indent=2))
     print(markdown)

@@ -126,10 +126,14 @@ def sweep(args: argparse.Namespace) -> str:
                 f'{video}: lq has {len(lq)} frames of {lq[0].shape}, gt '
                 f'{len(gt)} of {gt[0].shape} under {data_root}.')
         with torch.inference_mode():
-            out = model.enhance(frames_to_tensor(lq, args.device))
+            lqs = frames_to_tensor(lq, args.device)
+            out = model.enhance(lqs)
+            # the model's own last step (its chroma projection) follows
+            # each sharpening, as in fuse+sharp
+            finish = model.chroma_projection(lqs)
             scores.add('lq', video, np.stack(lq), gt)
             for amount in args.amounts:
-                sharp = unsharp_mask(out['fused'], amount=amount)
+                sharp = finish(unsharp_mask(out['fused'], amount=amount))
                 scores.add(f'a={amount:g}', video, tensor_to_frames(sharp[0]),
                            gt)
     floor = scores.mean('lq', 'PSNR')

