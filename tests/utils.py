@@ -67,7 +67,8 @@ def make_frames_dataset(root: Path,
                         num_frames: int = 4,
                         size: tuple = (64, 72),
                         lq_folder: str = 'lq',
-                        seed: int = 0) -> Path:
+                        seed: int = 0,
+                        chroma_420: bool = False) -> Path:
     """Write gt/ and lq/ PNG frames and meta_info files under ``root``.
 
     GT frames are a smooth pattern moving right by one pixel per frame; LQ
@@ -82,10 +83,20 @@ def make_frames_dataset(root: Path,
         size (tuple): (h, w). Default: (64, 72).
         lq_folder (str): Folder name of the inputs. Default: ``'lq'``.
         seed (int): Noise seed. Default: 0.
+        chroma_420 (bool): Give both GT and LQ frames 4:2:0 chroma, as
+            decoded video has (:func:`astf_mm.models.chroma.
+            project_chroma_420`, then 8-bit rounding). Default: False.
 
     Returns:
         Path: ``root``.
     """
+    from astf_mm.models.chroma import project_chroma_420
+
+    def as_420(frame: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(frame).permute(2, 0, 1).double() / 255
+        x = project_chroma_420(x).permute(1, 2, 0).numpy()
+        return np.rint(x * 255).astype(np.uint8)
+
     videos = videos or {'train': ['a', 'b'], 'val': ['c']}
     rng = np.random.default_rng(seed)
     h, w = size
@@ -105,6 +116,8 @@ def make_frames_dataset(root: Path,
                 gt = np.clip(base, 0, 255).astype(np.uint8)
                 noisy = gt + rng.normal(0, 8, gt.shape)
                 lq = np.clip(noisy, 0, 255).astype(np.uint8)
+                if chroma_420:
+                    gt, lq = as_420(gt), as_420(lq)
                 cv2.imwrite(osp.join(root, 'gt', name, f'{t:08d}.png'), gt)
                 cv2.imwrite(
                     osp.join(root, lq_folder, name, f'{t:08d}.png'), lq)

@@ -215,9 +215,15 @@ class ASTF(BaseModel):
             enhancenet2=enhancenet2,
             fused=chroma(fused['fused']),
             mask=fused['mask'])
-        # the mask and the sharpening work per pixel: project after them
-        out['fused_sharp'] = chroma(
-            fused['fused_sharp']) if 'fused_sharp' in fused else out['fused']
+        if 'fused_sharp' not in fused:
+            out['fused_sharp'] = out['fused']
+        elif chroma is _identity:
+            out['fused_sharp'] = fused['fused_sharp']
+        else:
+            # the mask and the sharpening work per pixel: the projected
+            # fusion is sharpened, then projected again
+            out['fused_sharp'] = chroma(
+                self.fusion.sharpen_frames(out['fused']))
         if self.stage1 is not None:
             out['stage1'] = stage1
         return out

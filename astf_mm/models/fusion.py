@@ -435,13 +435,17 @@ class ASTFFusion(nn.Module):
                          self.data_range)
         out = dict(fused=fuse(i1, i2, mask), mask=mask)
         if self.sharpen:
-            out['fused_sharp'] = unsharp_mask(
-                out['fused'],
-                amount=self.sharpen_amount,
-                ksize=self.sharpen_ksize,
-                sigma=self.sharpen_sigma,
-                data_range=self.data_range)
+            out['fused_sharp'] = self.sharpen_frames(out['fused'])
         return out
+
+    def sharpen_frames(self, x: Tensor) -> Tensor:
+        """The unsharp mask of this module's settings, on any frames."""
+        return unsharp_mask(
+            x,
+            amount=self.sharpen_amount,
+            ksize=self.sharpen_ksize,
+            sigma=self.sharpen_sigma,
+            data_range=self.data_range)
 
     def extra_repr(self) -> str:
         return (f'radius={self.radius}, '

@@ -10,6 +10,7 @@ import torch
 
 from astf_mm.apis import frames_to_tensor, init_astf_model, tensor_to_frames
 from astf_mm.io import read_frames
+from astf_mm.models.fusion import unsharp_mask
 from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
                          save_tiny_checkpoint, tiny_overrides)
 
@@ -74,6 +75,40 @@ def test_sweep_scores_match_an_independent_computation(
     assert value('3', 3) == pytest.approx(value('3', 2) - value('lq input', 2),
                                           abs=2e-3)
     assert 'Largest amount with PSNR >= the input' in report
+
+
+def test_sweep_sharpens_before_the_models_chroma_projection(
+        tiny_setup, tmp_path, real_weights):
+    data_root = make_frames_dataset(
+        tmp_path / 'data', {'val': ['c']}, num_frames=3, chroma_420=True)
+    options = ['model.chroma_420=True']
+    args = sharpen_sweep.parse_args([
+        str(tiny_setup['config']), '--data-root',
+        str(data_root), '--ann-file', 'meta_info_val.txt', '--amounts', '0.5',
+        '--device', 'cpu', '--cfg-options'
+    ] + options)
+    report = sharpen_sweep.sweep(args)
+    row = next(line for line in report.splitlines()
+               if line.startswith('| 0.5 '))
+    # the row is the model's own fuse+sharp at amount 0.5, projected
+    model = init_astf_model(
+        str(tiny_setup['config']),
+        cfg_options={
+            'model.chroma_420': True,
+            'model.fusion.sharpen_amount': 0.5
+        })
+    lq = list(read_frames(str(data_root / 'lq' / 'c')))
+    gt = list(read_frames(str(data_root / 'gt' / 'c')))
+    with torch.no_grad():
+        out = model.enhance(frames_to_tensor(lq))
+    sharp = tensor_to_frames(out['fused_sharp'][0])
+    expected = np.mean([_psnr(f, g) for f, g in zip(sharp, gt)])
+    assert float(row.split('|')[2]) == pytest.approx(expected, abs=1e-3)
+    # and the projection changed that PSNR: without it the row differs
+    plain = tensor_to_frames(
+        unsharp_mask(out['fused'], amount=0.5)[0])
+    assert abs(np.mean([_psnr(f, g) for f, g in zip(plain, gt)]) -
+               expected) > 1e-3
 
 
 def test_sweep_video_stride_takes_every_nth_video(
