@@ -22,7 +22,7 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
-            sha256='d88bfbd72213014b7708a223aa7ef1035ffc8cd4bb197199bdc3c34f4339e7b8')),
+            sha256='cc9745f893a4e5ee77242c864d093560d3735b1945bd3f0d44b9cc09e5a801a6')),
     enhancenet1=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(
