@@ -11,7 +11,7 @@ from tests.utils import ROOT
 def test_only_the_sample_config_projects_chroma():
     sample = Config.fromfile(osp.join(ROOT, 'configs', SAMPLE_ASTF_CONFIG))
     assert sample.model.chroma_420 is True
-    assert sample.model.fusion.sharpen_amount == 0.1
+    assert sample.model.fusion.sharpen_amount == 0.2
     # the paper's configs keep its pipeline (no projection)
     paper = glob.glob(osp.join(ROOT, 'configs', 'astf', '*fusion*.py'))
     assert paper

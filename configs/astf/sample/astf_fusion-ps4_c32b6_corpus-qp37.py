@@ -41,6 +41,6 @@ model = dict(
     chroma_420=True,
     # The largest sharpening that keeps PSNR at the input's on the training
     # split (tools/analysis_tools/sharpen_sweep.py; table in the README).
-    fusion=dict(sharpen_amount=0.1))
+    fusion=dict(sharpen_amount=0.2))
 
 test_dataloader = _base_.sample_val_dataloader
