@@ -119,3 +119,21 @@ def test_is_chroma_420_tells_decoded_frames_from_full_chroma():
     off = frame.clone()
     off[:, 2, ::2, ::2] += 8 * CHROMA_420_TOLERANCE
     assert not is_chroma_420(off)
+
+
+def test_clipped_blocks_do_not_hide_a_420_frame():
+    frame = frame_420((3, 16, 16))
+    # a decoder clips out-of-gamut colours: saturate a quarter of the frame
+    # so that its blue is clipped at 0, pixel by pixel
+    clipped = frame.clone()
+    clipped[2, :8, :8] = torch.clamp(clipped[2, :8, :8] - 0.6, min=0)
+    assert (clipped[2, :8, :8] == 0).any()
+    distance = (project_chroma_420(clipped) - clipped).abs().mean()
+    assert distance > CHROMA_420_TOLERANCE  # the whole frame looks off
+    assert is_chroma_420(clipped)
+    # full chroma in the unclipped blocks is still found
+    torch.manual_seed(6)
+    clipped[:, 8:, 8:] += 0.05 * torch.randn(3, 8, 8)
+    assert not is_chroma_420(clipped.clamp(0.01, 0.99))
+    # all blocks clipped: nothing to go by, taken as 4:2:0
+    assert is_chroma_420(torch.zeros(3, 4, 4))
