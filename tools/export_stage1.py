@@ -44,7 +44,7 @@ from astf_mm.engine.dist_shard import (DistInfo, VideoTask, init_dist,
                                        run_sharded)
 from astf_mm.io import (OutputPathError, check_output_path, exit_on_sigterm,
                         list_frame_files, read_frames, write_png_folder)
-from astf_mm.models.chroma import project_chroma_420
+from astf_mm.models.chroma import Chroma420Projection
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 MANIFEST = 'export_manifest.json'
@@ -133,12 +133,10 @@ def export(config: str,
             VideoTask(video, osp.join(data_root, lq_folder, video), dst))
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = init_generator(config, checkpoint, device=device)
+    chroma = Chroma420Projection(enabled=chroma_420)
 
     def run(lqs: torch.Tensor) -> dict:
-        out = network(lqs)
-        if chroma_420:
-            out = project_chroma_420(out.clamp(0, 1))
-        return {'stage1': out}
+        return {'stage1': chroma.for_input(lqs)(network(lqs))}
 
     def count_frames(task: VideoTask) -> int:
         return len(list_frame_files(task.source))

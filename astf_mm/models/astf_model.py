@@ -1,22 +1,15 @@
 """The end-to-end ASTF model evaluated by ``tools/test.py``."""
-import logging
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
-from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
-from .chroma import is_chroma_420, project_chroma_420
+from .chroma import Chroma420Projection
 from .chunking import chunk_windows
 from .enhance_net import EnhanceNet
 from .weight_init import build_network, load_trained
-
-
-def _identity(frames: torch.Tensor) -> torch.Tensor:
-    return frames
-
 
 # The three trained networks, in the order of ``--checkpoints``.
 NETWORKS = ('stage1', 'enhancenet1', 'enhancenet2')
@@ -121,8 +114,7 @@ class ASTF(BaseModel):
         self.overlap = overlap
         self.share_flows = share_flows
         self.channels_last = channels_last
-        self.chroma_420 = chroma_420
-        self._warned_full_chroma = False
+        self._chroma = Chroma420Projection(enabled=chroma_420)
         self.checkpoint_sha256: Dict[str, str] = {}
         self.init_weights()
 
@@ -159,6 +151,15 @@ class ASTF(BaseModel):
         return state1.keys() == state2.keys() and all(
             torch.equal(state1[k], state2[k]) for k in state1)
 
+    @property
+    def chroma_420(self) -> bool:
+        """Whether the outputs of a 4:2:0 input are projected."""
+        return self._chroma.enabled
+
+    @chroma_420.setter
+    def chroma_420(self, enabled: bool) -> None:
+        self._chroma.enabled = enabled
+
     def chroma_projection(
             self, lqs: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         """What :meth:`enhance_chunk` applies to each output of ``lqs``.
@@ -168,18 +169,7 @@ class ASTF(BaseModel):
         when a full-chroma input is what keeps the outputs as they are).
         Tools that re-sharpen the fusion apply it after themselves.
         """
-        if not self.chroma_420:
-            return _identity
-        if is_chroma_420(lqs):
-            return project_chroma_420
-        if not self._warned_full_chroma:
-            print_log(
-                'chroma_420: the input has full-resolution chroma (not a '
-                '4:2:0 decode), so the outputs are not projected',
-                logger='current',
-                level=logging.WARNING)
-            self._warned_full_chroma = True
-        return _identity
+        return self._chroma.for_input(lqs)
 
     @torch.no_grad()
     def enhance_chunk(self, lqs: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -208,22 +198,17 @@ class ASTF(BaseModel):
             self.enhancenet1(stage1, **shared).clamp_(0, 1))
         enhancenet2 = chroma(
             self.enhancenet2(stage1, **shared).clamp_(0, 1))
-        fused = self.fusion(enhancenet1, enhancenet2)
+        # the mask and the sharpening work per pixel: the projected fusion
+        # is sharpened, then projected again
+        fused = self.fusion(enhancenet1, enhancenet2, sharpen=False)
         out = dict(
             lq=lqs,
             enhancenet1=enhancenet1,
             enhancenet2=enhancenet2,
             fused=chroma(fused['fused']),
             mask=fused['mask'])
-        if 'fused_sharp' not in fused:
-            out['fused_sharp'] = out['fused']
-        elif chroma is _identity:
-            out['fused_sharp'] = fused['fused_sharp']
-        else:
-            # the mask and the sharpening work per pixel: the projected
-            # fusion is sharpened, then projected again
-            out['fused_sharp'] = chroma(
-                self.fusion.sharpen_frames(out['fused']))
+        out['fused_sharp'] = chroma(self.fusion.sharpen_frames(
+            out['fused'])) if self.fusion.sharpen else out['fused']
         if self.stage1 is not None:
             out['stage1'] = stage1
         return out

@@ -23,8 +23,12 @@ Only frames that are 4:2:0 themselves should lead to a projected output:
 0.005-0.013 8-bit levels of their projection on average, rounding; the
 full-chroma scikit-image photographs 1.3-1.5 levels away).
 """
+import logging
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from torch import Tensor
 
 from .fusion import LUMA_WEIGHTS
@@ -107,3 +111,47 @@ def is_chroma_420(frames: Tensor,
     if not keep.any():  # every block clipped: nothing to tell them by
         return True
     return bool(distance[keep].float().mean() <= tolerance * data_range)
+
+
+def _identity(frames: Tensor) -> Tensor:
+    return frames
+
+
+class Chroma420Projection:
+    """Which projection an output of a given input gets.
+
+    The one rule that the ASTF model and the tools that run its networks
+    alone (``export_stage1.py``, ``eval_network.py``) share: with
+    ``enabled``, the outputs of a 4:2:0 input are clamped and projected
+    (:func:`project_chroma_420`); the outputs of a full-chroma input are
+    left as they are, with one warning per instance, since projecting them
+    would throw away chroma the input really has.
+
+    Args:
+        enabled (bool): Project at all. Default: True.
+        data_range (float): Value of white. Default: 1.0.
+    """
+
+    def __init__(self, enabled: bool = True, data_range: float = 1.0) -> None:
+        self.enabled = enabled
+        self.data_range = data_range
+        self.warned_full_chroma = False
+
+    def _project(self, frames: Tensor) -> Tensor:
+        return project_chroma_420(
+            frames.clamp(0, self.data_range), self.data_range)
+
+    def for_input(self, lqs: Tensor) -> Callable[[Tensor], Tensor]:
+        """The function to apply to every output computed from ``lqs``."""
+        if not self.enabled:
+            return _identity
+        if is_chroma_420(lqs, data_range=self.data_range):
+            return self._project
+        if not self.warned_full_chroma:
+            print_log(
+                'chroma_420: the input has full-resolution chroma (not a '
+                '4:2:0 decode), so the outputs are not projected',
+                logger='current',
+                level=logging.WARNING)
+            self.warned_full_chroma = True
+        return _identity

@@ -415,16 +415,23 @@ class ASTFFusion(nn.Module):
         self.sharpen_sigma = sharpen_sigma
         self.data_range = data_range
 
-    def forward(self, i1: Tensor, i2: Tensor) -> Dict[str, Tensor]:
+    def forward(self,
+                i1: Tensor,
+                i2: Tensor,
+                sharpen: Optional[bool] = None) -> Dict[str, Tensor]:
         """Fuse EnhanceNet1's ``i1`` and EnhanceNet2's ``i2``.
 
         Args:
             i1 (Tensor): EnhanceNet1 (texture) frames ``(n, t, 3, h, w)``.
             i2 (Tensor): EnhanceNet2 (smooth) frames ``(n, t, 3, h, w)``.
+            sharpen (bool, optional): Also return the sharpened fusion;
+                None: this module's ``sharpen``. A caller that changes the
+                fusion before sharpening it (ASTF's chroma projection)
+                passes False and calls :meth:`sharpen_frames` itself.
 
         Returns:
             Dict[str, Tensor]: ``'fused'`` ``(n, t, 3, h, w)``, ``'mask'``
-            ``(n, t, 1, h, w)`` and, when ``sharpen``, ``'fused_sharp'``
+            ``(n, t, 1, h, w)`` and, when sharpening, ``'fused_sharp'``
             ``(n, t, 3, h, w)``; all in the dtype of ``i2``.
         """
         _check_frames(i1, 'i1')
@@ -434,7 +441,7 @@ class ASTFFusion(nn.Module):
         mask = astf_mask(i2, self.radius, self.temporal_radius,
                          self.data_range)
         out = dict(fused=fuse(i1, i2, mask), mask=mask)
-        if self.sharpen:
+        if self.sharpen if sharpen is None else sharpen:
             out['fused_sharp'] = self.sharpen_frames(out['fused'])
         return out
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from astf_mm.apis import init_astf_model
-from astf_mm.models import ASTF, EnhanceNet, astf_model
+from astf_mm.models import ASTF, EnhanceNet, chroma
 from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils import checkpoint as checkpoint_utils
 from astf_mm.utils.checksum import sha256_of
@@ -266,7 +266,7 @@ def test_chroma_420_leaves_full_chroma_input_alone(tmp_path, monkeypatch):
     plain = model.enhance(lqs)
     model.chroma_420 = True
     logged = []
-    monkeypatch.setattr(astf_model, 'print_log',
+    monkeypatch.setattr(chroma, 'print_log',
                         lambda msg, **kwargs: logged.append(msg))
     kept = model.enhance(lqs)
     model.enhance(lqs)

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from astf_mm.models.chroma import (CHROMA_420_TOLERANCE, is_chroma_420,
-                                   project_chroma_420)
+from astf_mm.models import chroma
+from astf_mm.models.chroma import (CHROMA_420_TOLERANCE, Chroma420Projection,
+                                   is_chroma_420, project_chroma_420)
 from astf_mm.models.fusion import LUMA_WEIGHTS
 
 
@@ -137,3 +138,28 @@ def test_clipped_blocks_do_not_hide_a_420_frame():
     assert not is_chroma_420(clipped.clamp(0.01, 0.99))
     # all blocks clipped: nothing to go by, taken as 4:2:0
     assert is_chroma_420(torch.zeros(3, 4, 4))
+
+
+def test_projection_follows_the_input_and_warns_once(monkeypatch):
+    lqs = frame_420((2, 3, 8, 10), seed=3)
+    full = 0.4 + 0.2 * torch.rand(2, 3, 8, 10,
+                                  generator=torch.Generator().manual_seed(4))
+    # an output a little out of range, with chroma at every pixel
+    out = full * 1.8 - 0.3
+    logged = []
+    monkeypatch.setattr(chroma, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+
+    projection = Chroma420Projection()
+    projected = projection.for_input(lqs)(out)
+    assert torch.allclose(projected, project_chroma_420(out.clamp(0, 1)))
+    assert projected.min() >= 0 and projected.max() <= 1
+    assert is_chroma_420(projected)
+    # a full-chroma input: the output passes unchanged, one warning
+    for _ in range(3):
+        assert torch.equal(projection.for_input(full)(out), out)
+    assert len(logged) == 1 and 'full-resolution chroma' in logged[0]
+    # disabled: unchanged, silent
+    assert torch.equal(Chroma420Projection(enabled=False).for_input(lqs)(out),
+                       out)
+    assert len(logged) == 1

@@ -187,3 +187,31 @@ def test_lq_to_head_starts_as_identity():
     net = tiny(lq_to_head=True, propagation_scale=4)
     lq = torch.rand(1, 2, 3, 30, 41)
     assert torch.equal(net(lq), lq)
+
+
+def test_zero_last_after_load_starts_loaded_weights_as_identity(tmp_path):
+    trained = tiny(lq_to_head=True, propagation_scale=4)
+    with torch.no_grad():
+        trained.conv_last.weight.normal_(std=0.1)
+        trained.conv_last.bias.fill_(0.01)
+    path = tmp_path / 'stage1.pth'
+    torch.save({'state_dict': trained.state_dict()}, path)
+    lq = torch.rand(1, 3, 3, 24, 28)
+    outputs = {}
+    for reset in (False, True):
+        net = EnhanceNet(
+            mid_channels=8,
+            num_blocks=1,
+            lq_to_head=True,
+            propagation_scale=4,
+            zero_last_after_load=reset,
+            init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+        net.init_weights()
+        # every other weight is the loaded one
+        for key, value in trained.state_dict().items():
+            if not key.startswith('conv_last'):
+                assert torch.equal(net.state_dict()[key], value), key
+        outputs[reset] = net(lq)
+    assert torch.equal(outputs[True], lq)
+    torch.testing.assert_close(outputs[False], trained(lq))
+    assert (outputs[False] - lq).abs().mean() > 1e-3

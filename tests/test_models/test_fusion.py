@@ -383,6 +383,11 @@ def test_module_equals_manual_composition_and_registry():
     plain = ASTFFusion(radius=5, sharpen=False)(i1, i2)
     assert set(plain) == {'fused', 'mask'}
     assert torch.equal(plain['fused'], fused)
+    # the call's sharpen overrides the module's, both ways
+    assert set(model(i1, i2, sharpen=False)) == {'fused', 'mask'}
+    assert torch.equal(
+        ASTFFusion(radius=5, sharpen=False)(i1, i2, sharpen=True)
+        ['fused_sharp'], unsharp_mask(fused))
     with pytest.raises(ValueError, match='odd'):
         ASTFFusion(sharpen_ksize=2)
     sigma = 1 / math.sqrt(2 * math.log(2))

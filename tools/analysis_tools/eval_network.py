@@ -25,7 +25,7 @@ from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
-from astf_mm.models.chroma import project_chroma_420
+from astf_mm.models.chroma import Chroma420Projection
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 
@@ -54,14 +54,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     """Video -> {'PSNR lq', 'PSNR out', 'SSIM lq', 'SSIM out'}."""
     network = init_generator(args.config, args.checkpoint, device=args.device)
+    chroma = Chroma420Projection(enabled=args.chroma_420)
 
     def run(lqs):
-        out = network(lqs)
-        return {
-            'lq': lqs,
-            'out': project_chroma_420(out.clamp(0, 1))
-            if args.chroma_420 else out
-        }
+        return {'lq': lqs, 'out': chroma.for_input(lqs)(network(lqs))}
 
     results = {}
     videos = videos_from_ann(args.data_root, [args.ann_file])
