@@ -2,6 +2,8 @@
 import glob
 import os.path as osp
 
+import torch
+from mmagic.registry import MODELS
 from mmengine.config import Config
 
 from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
@@ -17,3 +19,25 @@ def test_only_the_sample_config_projects_chroma():
     assert paper
     for path in paper:
         assert not Config.fromfile(path).model.get('chroma_420', False), path
+
+
+def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
+    """They load the shipped stage 1's weights but output their input."""
+    monkeypatch.chdir(ROOT)  # the configs name the checkpoint from there
+    lqs = torch.rand(
+        1, 3, 3, 32, 36, generator=torch.Generator().manual_seed(0))
+    for name in ('enhancenet1-lpips', 'enhancenet2-tradeoff'):
+        cfg = Config.fromfile(
+            osp.join(ROOT, 'configs', 'astf', 'sample', f'stage2_{name}'
+                     '-ps4_c32b6_1xb4-500_corpus-qp37.py'))
+        generator = cfg.model.generator
+        assert generator.zero_last_after_load is True
+        outputs = {}
+        for reset in (True, False):
+            net = MODELS.build(dict(generator, zero_last_after_load=reset))
+            net.init_weights()
+            with torch.no_grad():
+                outputs[reset] = net(lqs)
+        assert torch.equal(outputs[True], lqs), name
+        # without the reset it is stage 1 itself, which changes the frames
+        assert (outputs[False] - lqs).abs().mean() > 1e-4, name
