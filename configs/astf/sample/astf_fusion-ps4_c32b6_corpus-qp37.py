@@ -28,13 +28,13 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage2_enhancenet1-lpips-ps4_c32b6_corpus-qp37.pth',
-            sha256='1b8551fcf7c08e90b0ea34627c53cfd83a6c1f0ed41ed85201182f7ec5d833da')),
+            sha256='a24d5b42d8efc96dd9f455b1cf53c0c005741d95b7c7a637a6e805b6650620d1')),
     enhancenet2=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage2_enhancenet2-tradeoff-ps4_c32b6_corpus-qp37.pth',
-            sha256='4226e45a4cfd1e134d16aa10d44f02ef2db427178c67deedcc6e4dfe4afe5e04')),
+            sha256='cc1cc62cbfc986b35e6936c57c3e3720242037905ae0d9871afe57a511240ac2')),
     # Every output gets the 4:2:0 chroma of its input and original (the
     # networks invent full-resolution chroma detail): +0.013-0.021 dB on
     # every row on the corpus validation split (README, model zoo).
