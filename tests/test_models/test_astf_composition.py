@@ -26,7 +26,8 @@ def stage_generator(name: str) -> dict:
     initialisation."""
     generator = Config.fromfile(osp.join(
         ROOT, STAGE_CONFIGS[name])).model.generator.to_dict()
-    for key in ('init_cfg', 'spynet_pretrained', 'zero_init_residual'):
+    for key in ('init_cfg', 'spynet_pretrained', 'zero_init_residual',
+                'zero_last_after_load'):
         generator.pop(key, None)
     return generator
 

@@ -187,8 +187,9 @@ def test_loss_balance_refuses_a_single_loss(tmp_path):
 
 
 def test_eval_network_scores_every_video_against_its_input(tmp_path):
+    # 4:2:0 frames, as decoded video (--chroma-420 projects only those)
     data_root = make_frames_dataset(
-        tmp_path / 'data', {'val': ['c', 'd']}, num_frames=4)
+        tmp_path / 'data', {'val': ['c', 'd']}, num_frames=4, chroma_420=True)
     ckpt = save_tiny_checkpoint(tmp_path / 'net.pth', seed=1)
     config = tmp_path / 'tiny_stage1.py'
     config.write_text(
@@ -228,3 +229,15 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
         assert abs(projected[video]['PSNR out'] -
                    results[video]['PSNR out']) > 1e-4
     assert '4:2:0 chroma projection' in out.read_text()
+    # full-chroma input: --chroma-420 leaves the output as it is
+    full_root = make_frames_dataset(
+        tmp_path / 'full', {'val': ['c']}, num_frames=4)
+    scores = {}
+    for flag in ([], ['--chroma-420']):
+        full_out = tmp_path / f'full{len(flag)}' / 'heldout.md'
+        full_argv = argv[:3] + [str(full_root), '--out', str(full_out)
+                                ] + argv[6:] + flag
+        eval_network.main(full_argv)
+        scores[bool(flag)] = json.loads(
+            full_out.with_suffix('.json').read_text())['c']['PSNR out']
+    assert scores[True] == scores[False]

@@ -126,7 +126,9 @@ def test_tools_test_reports_every_row_per_video(tiny_setup):
 
 
 def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
-    data_root = make_frames_dataset(tmp_path / 'data', num_frames=5)
+    # 4:2:0 frames, as decoded video (--chroma-420 projects only those)
+    data_root = make_frames_dataset(
+        tmp_path / 'data', num_frames=5, chroma_420=True)
     ckpt = tiny_setup['ckpts'][0]
     # the sample stage-1 config, narrowed to the tiny checkpoint's width
     config = tmp_path / 'tiny_stage1.py'
@@ -164,9 +166,11 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     with torch.no_grad():
         x = torch.from_numpy(lqs).permute(0, 3, 1, 2)[None].float() / 255
         ref = (net(x)[0].clamp(0, 1) * 255).round().byte()
-    written = np.stack(list(read_frames(str(out_dir / 'a'))))
-    # chunks of 2 with 2 context frames see the whole 5-frame clip
-    np.testing.assert_array_equal(written, ref.permute(0, 2, 3, 1).numpy())
+    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
+    # chunks of 2 with 2 context frames see the whole 5-frame clip; float
+    # rounding (chunks vs the whole clip) may flip an 8-bit level
+    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     # --chroma-420 is part of what a video was exported with: all rewritten,
     # as the projected network output
     projected = subprocess.run(
