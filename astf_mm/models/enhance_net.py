@@ -121,10 +121,14 @@ class EnhanceNet(BaseModule):
         self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
         self._zero_last()
 
+    def _zero_conv_last(self) -> None:
+        """Make the residual zero: the network outputs its input."""
+        nn.init.zeros_(self.conv_last.weight)
+        nn.init.zeros_(self.conv_last.bias)
+
     def _zero_last(self) -> None:
         if self.zero_init_residual:
-            nn.init.zeros_(self.conv_last.weight)
-            nn.init.zeros_(self.conv_last.bias)
+            self._zero_conv_last()
         if self.zero_init_flow:
             for level in self.spynet.basic_module:
                 last = level.basic_module[-1].conv
@@ -137,8 +141,7 @@ class EnhanceNet(BaseModule):
         if not init_cfg_loads_weights(self.init_cfg):
             self._zero_last()
         elif self.zero_last_after_load:
-            nn.init.zeros_(self.conv_last.weight)
-            nn.init.zeros_(self.conv_last.bias)
+            self._zero_conv_last()
 
     def compute_flow(
             self, frames: torch.Tensor

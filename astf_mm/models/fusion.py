@@ -441,7 +441,9 @@ class ASTFFusion(nn.Module):
         mask = astf_mask(i2, self.radius, self.temporal_radius,
                          self.data_range)
         out = dict(fused=fuse(i1, i2, mask), mask=mask)
-        if self.sharpen if sharpen is None else sharpen:
+        if sharpen is None:
+            sharpen = self.sharpen
+        if sharpen:
             out['fused_sharp'] = self.sharpen_frames(out['fused'])
         return out
 

@@ -235,9 +235,11 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
     scores = {}
     for flag in ([], ['--chroma-420']):
         full_out = tmp_path / f'full{len(flag)}' / 'heldout.md'
-        full_argv = argv[:3] + [str(full_root), '--out', str(full_out)
-                                ] + argv[6:] + flag
-        eval_network.main(full_argv)
+        eval_network.main([
+            str(config), ckpt, '--data-root',
+            str(full_root), '--out',
+            str(full_out), '--max-seq-len', '3', '--device', 'cpu'
+        ] + flag)
         scores[bool(flag)] = json.loads(
             full_out.with_suffix('.json').read_text())['c']['PSNR out']
     assert scores[True] == scores[False]
