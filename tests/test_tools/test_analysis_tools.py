@@ -42,6 +42,79 @@ def test_best_amount_is_largest_not_below_input():
     assert sharpen_sweep.best_amount(scores, [0., 0.5, 1.]) is None
 
 
+class FakePairScores:
+
+    def __init__(self, values):
+        self.values = values
+
+    def mean(self, row, metric):
+        return self.values[row][metric]
+
+
+def test_best_candidate_is_lowest_lpips_at_its_amount():
+    scores = {
+        ('e1a', None): (0.2, FakePairScores({'a=0.2': {'LPIPS': 0.30}})),
+        ('e1b', None): (0.1, FakePairScores({'a=0.1': {'LPIPS': 0.25}})),
+        # the lowest LPIPS of all, but no amount keeps the input's PSNR
+        ('e1c', None): (None, FakePairScores({'a=0': {'LPIPS': 0.10}})),
+    }
+    assert sharpen_sweep.best_candidate(scores) == (('e1b', None), 0.1)
+    assert sharpen_sweep.best_candidate(
+        {('e1c', None): scores[('e1c', None)]}) is None
+
+
+def test_sweep_of_refiner_candidates_scores_each_pair_as_its_own_run(
+        tiny_setup, tmp_path, real_weights):
+    ckpts = tiny_setup['ckpts']
+    other = save_tiny_checkpoint(tmp_path / 'e1_other.pth', 7)
+    common = [
+        str(tiny_setup['config']), '--data-root',
+        str(tiny_setup['data_root']), '--ann-file', 'meta_info_val.txt',
+        '--amounts', '0', '0.5', '--device', 'cpu'
+    ]
+    report = sharpen_sweep.sweep(
+        sharpen_sweep.parse_args(common +
+                                 ['--enhancenet1', ckpts[1], other]))
+    sections = report.split('### ')[1:]
+    assert [s.splitlines()[0] for s in sections] == [
+        f'EnhanceNet1 `{ckpts[1]}`, EnhanceNet2 of the config',
+        f'EnhanceNet1 `{other}`, EnhanceNet2 of the config'
+    ]
+
+    def rows(text):
+        return [line for line in text.splitlines() if line.startswith('| ')]
+
+    # each pair's table is the plain sweep of a model with those weights
+    for section, e1 in zip(sections, (ckpts[1], other)):
+        single = sharpen_sweep.sweep(
+            sharpen_sweep.parse_args(
+                common + ['--checkpoints', ckpts[0], e1, ckpts[2]]))
+        assert rows(section) == rows(single)
+    # the named pair has the lowest LPIPS among those whose amount keeps
+    # the input's PSNR, recomputed here from the tables
+    kept = []
+    for section, e1 in zip(sections, (ckpts[1], other)):
+        table = {r.split('|')[1].strip(): r.split('|') for r in rows(section)}
+        floor = float(table['lq input'][2])
+        amounts = [a for a in ('0', '0.5') if float(table[a][2]) >= floor]
+        if amounts:
+            kept.append((float(table[amounts[-1]][5]), e1, amounts[-1]))
+    assert len({lp for lp, _, _ in kept}) == len(kept)
+    last = report.splitlines()[-1]
+    if kept:
+        _, e1, amount = min(kept)
+        assert last.startswith('Lowest LPIPS among the candidates at their '
+                               f'amount: EnhanceNet1 `{e1}`, EnhanceNet2 of '
+                               f'the config, amount {amount} ')
+    else:
+        assert last == 'No candidate keeps the input\'s PSNR at any amount.'
+    # a pin of one checkpoint per network cannot hold for candidates
+    with pytest.raises(SystemExit):
+        sharpen_sweep.parse_args(common + [
+            '--enhancenet2', ckpts[2], '--sha256'
+        ] + ['0' * 64] * 3)
+
+
 def test_sweep_scores_match_an_independent_computation(
         tiny_setup, tmp_path, real_weights):
     out = tmp_path / 'sweep.md'

@@ -1,5 +1,6 @@
 """Tests of tools/data/build_corpus.py and astf_mm.datasets.synthetic_motion
 on a tiny fake photo set and generated clips (no network)."""
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -305,6 +306,43 @@ def test_saturation_variants_only_for_training_photographs(fake_sources):
     assert spread(got) > 1.3 * spread(plain_frames)
 
 
+def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
+    big = bc.Source('pbig', write_png(tmp_path / 'big.png',
+                                      textured(1200, 900, 5)), 'photo',
+                    'val', 'lic', 'fake')
+    held = bc.Source('pheld', write_png(tmp_path / 'held.png',
+                                        textured(1200, 900, 6)), 'photo',
+                     'heldout', 'lic', 'fake')
+    plain = bc.corpus_jobs([big, held], (), CLIPS, FRAMES)
+    jobs = bc.corpus_jobs([big, held], (), CLIPS, FRAMES, closeup_clips=3)
+    added = [j for j in jobs['val'] if re.fullmatch(r'.*_z\d\d', j.name)]
+    assert [j.name for j in added] == ['pbig_z00', 'pbig_z01', 'pbig_z02']
+    assert [j.description for j in jobs['val'] if j not in added] == [
+        j.description for j in plain['val']]
+    # held-out photographs are never filmed differently
+    assert [j.description for j in jobs['heldout']] == [
+        j.description for j in plain['heldout']]
+    assert jobs['train'] == plain['train'] == []
+    # a close-up keeps 0.6-1.0 of the photograph's size; a plain clip
+    # shrinks its short side to 1.2-3 window heights (at most 768 px here)
+    for job in added:
+        described = json.loads(job.description)
+        assert described['closeup'] is True
+        width, height = described['image_size']
+        assert 0.6 * 1200 - 1 <= width <= 1200
+        assert 0.6 * 900 - 1 <= height <= 900
+    for job in plain['val']:
+        assert json.loads(job.description)['image_size'][1] <= 3 * 272
+    frames = list(added[0].frames())
+    assert len(frames) == FRAMES['val']
+    assert frames[0].shape[1::-1] == tuple(
+        json.loads(added[0].description)['window'])
+    # and training photographs get them too
+    train = dataclasses.replace(big, role='train')
+    jobs = bc.corpus_jobs([train], (), CLIPS, FRAMES, closeup_clips=1)
+    assert [j.name for j in jobs['train']][-1] == 'pbig_z00'
+
+
 def test_negative_exposure_variants_refused_before_any_download(capsys):
     def gather(cache_dir):
         raise AssertionError('sources gathered')
@@ -318,6 +356,9 @@ def test_negative_exposure_variants_refused_before_any_download(capsys):
         bc.main(['--saturation-variants', '-2'], gather=gather)
     assert '--saturation-variants must be >= 0, got -2' in (
         capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        bc.main(['--closeup-clips', '-1'], gather=gather)
+    assert '--closeup-clips must be >= 0, got -1' in capsys.readouterr().err
 
 
 def test_fewer_exposure_variants_into_a_built_root_is_refused(

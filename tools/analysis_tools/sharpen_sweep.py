@@ -14,12 +14,22 @@ video, for a large split)
 
 It names the largest amount whose PSNR stays at or above the compressed
 input's (averaged over videos): the strongest sharpening that does not
-leave the output less faithful than what came in. Choose it on the
-training split, not on the videos you report.
+leave the output less faithful than what came in. Choose it on a split the
+models were not trained on (the validation split), never on the videos you
+report.
+
+``--enhancenet1 CKPT [CKPT ...]`` and ``--enhancenet2 CKPT [CKPT ...]``
+sweep refiner candidates (e.g. the checkpoints of their training runs),
+every pair with the same stage 1: each pair gets its amount by the rule
+above, and the pair with the lowest LPIPS at its amount is named. A
+perceptual refiner keeps trading fidelity for texture as it trains, and
+where that stops paying depends on the content, so its checkpoint is
+chosen with the fusion and the sharpening, not by its own validation LPIPS.
 """
 import argparse
+import itertools
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -64,10 +74,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=1,
         help='every Nth video of the annotation file, from the first (a '
         'spread-out subset of a large training split)')
+    for net in ('enhancenet1', 'enhancenet2'):
+        parser.add_argument(
+            f'--{net}',
+            nargs='+',
+            metavar='CKPT',
+            help=f'{net} checkpoints to choose from (default: the '
+            'config\'s, or the one of --checkpoints)')
     parser.add_argument('--out', help='write the table here (markdown)')
     args = parser.parse_args(argv)
     if args.video_stride < 1:
         parser.error(f'--video-stride must be >= 1, got {args.video_stride}')
+    if (args.enhancenet1 or args.enhancenet2) and args.sha256:
+        parser.error('--sha256 pins one checkpoint per network; it cannot '
+                     'be given with --enhancenet1/--enhancenet2 candidates')
     return args
 
 
@@ -103,15 +123,37 @@ def best_amount(scores: SweepScores, amounts: Sequence[float],
     return max(kept) if kept else None
 
 
-def sweep(args: argparse.Namespace) -> str:
-    """Run the sweep; returns the markdown report."""
-    cfg = Config.fromfile(args.config)
-    data_root = args.data_root or cfg.test_dataloader.dataset.data_root
-    videos = videos_from_ann(data_root,
-                             [args.ann_file])[::args.video_stride]
-    model = init_astf_model(args.config, args.checkpoints,
-                            args.cfg_options, args.sha256).to(args.device)
-    scores = SweepScores(build_lpips('alex').to(args.device))
+Candidate = Tuple[Optional[str], Optional[str]]
+
+
+def best_candidate(
+    chosen: Dict[Candidate, Tuple[Optional[float], SweepScores]]
+) -> Optional[Tuple[Candidate, float]]:
+    """The refiner pair with the lowest LPIPS at its chosen amount.
+
+    Args:
+        chosen (dict): (EnhanceNet1, EnhanceNet2) checkpoints -> (the
+            pair's amount from :func:`best_amount`, or None when no amount
+            keeps the input's PSNR; its scores).
+
+    Returns:
+        tuple | None: The pair and its amount; None when no pair has an
+        amount.
+    """
+    kept = [(scores.mean(f'a={amount:g}', 'LPIPS'), pair, amount)
+            for pair, (amount, scores) in chosen.items()
+            if amount is not None]
+    if not kept:
+        return None
+    _, pair, amount = min(kept, key=lambda item: item[0])
+    return pair, amount
+
+
+def score_videos(model, data_root: str, videos: List[str],
+                 args: argparse.Namespace,
+                 lpips_net: torch.nn.Module) -> SweepScores:
+    """Scores of the input and of fuse+sharp at every amount."""
+    scores = SweepScores(lpips_net)
     for video in tqdm(videos, desc='videos', unit='video'):
         lq = list(
             read_frames(
@@ -136,28 +178,97 @@ def sweep(args: argparse.Namespace) -> str:
                 sharp = finish(unsharp_mask(out['fused'], amount=amount))
                 scores.add(f'a={amount:g}', video, tensor_to_frames(sharp[0]),
                            gt)
+    return scores
+
+
+def build_candidate(args: argparse.Namespace,
+                    pair: Candidate) -> torch.nn.Module:
+    """The config's model, with other refiner checkpoints where given."""
+    checkpoints = list(args.checkpoints) if args.checkpoints else None
+    cfg_options = dict(args.cfg_options or {})
+    for index, (net, checkpoint) in enumerate(
+            zip(('enhancenet1', 'enhancenet2'), pair), start=1):
+        if checkpoint is None:
+            continue
+        if checkpoints:
+            checkpoints[index] = checkpoint
+        else:
+            # the config's pin names its own file; the other networks keep
+            # theirs
+            cfg_options[f'model.{net}.init_cfg.checkpoint'] = checkpoint
+            cfg_options[f'model.{net}.init_cfg.sha256'] = None
+    return init_astf_model(args.config, checkpoints, cfg_options,
+                           args.sha256).to(args.device)
+
+
+def describe(pair: Candidate) -> str:
+    """Markdown naming a refiner pair (None: the config's network)."""
+    return ', '.join(
+        f'{net} `{checkpoint}`' if checkpoint else f'{net} of the config'
+        for net, checkpoint in zip(('EnhanceNet1', 'EnhanceNet2'), pair))
+
+
+def table(scores: SweepScores, amounts: Sequence[float]) -> List[str]:
+    """The markdown rows of one candidate's sweep."""
     floor = scores.mean('lq', 'PSNR')
+    lines = [
+        '| fused output sharpened with amount | PSNR ↑ | vs input (dB) '
+        '| SSIM ↑ | LPIPS-alex ↓ |', '|---|---|---|---|---|'
+    ]
+    for row in ['lq'] + [f'a={a:g}' for a in amounts]:
+        title = 'lq input' if row == 'lq' else row[2:]
+        psnr = scores.mean(row, 'PSNR')
+        lines.append(f'| {title} | {psnr:.3f} | {psnr - floor:+.3f} | '
+                     f'{scores.mean(row, "SSIM"):.4f} | '
+                     f'{scores.mean(row, "LPIPS"):.5f} |')
+    return lines
+
+
+def sweep(args: argparse.Namespace) -> str:
+    """Run the sweep; returns the markdown report."""
+    cfg = Config.fromfile(args.config)
+    data_root = args.data_root or cfg.test_dataloader.dataset.data_root
+    videos = videos_from_ann(data_root,
+                             [args.ann_file])[::args.video_stride]
+    lpips_net = build_lpips('alex').to(args.device)
     lines = [
         f'Unsharp-mask amount sweep: `{args.config}` on {len(videos)} '
         f'videos of `{osp.join(data_root, args.ann_file)}`'
         + (f' (every {args.video_stride}th, from the first)'
            if args.video_stride > 1 else '')
         + (f' (first {args.max_frames} frames each)'
-           if args.max_frames else '') + '.', '',
-        '| fused output sharpened with amount | PSNR ↑ | vs input (dB) '
-        '| SSIM ↑ | LPIPS-alex ↓ |', '|---|---|---|---|---|'
+           if args.max_frames else '') + '.'
     ]
-    for row in ['lq'] + [f'a={a:g}' for a in args.amounts]:
-        title = 'lq input' if row == 'lq' else row[2:]
-        psnr = scores.mean(row, 'PSNR')
-        lines.append(f'| {title} | {psnr:.3f} | {psnr - floor:+.3f} | '
-                     f'{scores.mean(row, "SSIM"):.4f} | '
-                     f'{scores.mean(row, "LPIPS"):.5f} |')
-    best = best_amount(scores, args.amounts)
-    lines += [
-        '', 'Largest amount with PSNR >= the input\'s: ' +
-        ('none' if best is None else f'{best:g}') + '.'
-    ]
+    chosen = {}
+    swept = bool(args.enhancenet1 or args.enhancenet2)
+    for pair in itertools.product(args.enhancenet1 or [None],
+                                  args.enhancenet2 or [None]):
+        model = build_candidate(args, pair)
+        scores = score_videos(model, data_root, videos, args, lpips_net)
+        del model
+        best = best_amount(scores, args.amounts)
+        chosen[pair] = (best, scores)
+        if swept:
+            lines += ['', '### ' + describe(pair)]
+        lines += [''] + table(scores, args.amounts) + [
+            '', 'Largest amount with PSNR >= the input\'s: ' +
+            ('none' if best is None else f'{best:g}') + '.'
+        ]
+    if swept:
+        choice = best_candidate(chosen)
+        if choice is None:
+            lines += ['', 'No candidate keeps the input\'s PSNR at any '
+                      'amount.']
+        else:
+            pair, amount = choice
+            scores = chosen[pair][1]
+            row = f'a={amount:g}'
+            gain = scores.mean(row, 'PSNR') - scores.mean('lq', 'PSNR')
+            lines += [
+                '', f'Lowest LPIPS among the candidates at their amount: '
+                f'{describe(pair)}, amount {amount:g} (PSNR {gain:+.3f} dB '
+                f'vs the input, LPIPS-alex {scores.mean(row, "LPIPS"):.5f}).'
+            ]
     report = '\n'.join(lines) + '\n'
     if args.out:
         atomic_write_text(args.out, report)

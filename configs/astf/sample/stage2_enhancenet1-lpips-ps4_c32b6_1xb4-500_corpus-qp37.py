@@ -29,6 +29,11 @@ model = dict(
         zero_last_after_load=True,
         init_cfg=dict(checkpoint=stage1_checkpoint)))
 
+# every checkpoint kept: the refiners' checkpoints are chosen together with
+# the fusion and the sharpening on the validation split
+# (tools/analysis_tools/sharpen_sweep.py --enhancenet1/--enhancenet2)
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=-1))
+
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
