@@ -198,19 +198,35 @@ class ASTF(BaseModel):
             self.enhancenet1(stage1, **shared).clamp_(0, 1))
         enhancenet2 = chroma(
             self.enhancenet2(stage1, **shared).clamp_(0, 1))
-        # the mask and the sharpening work per pixel: the projected fusion
-        # is sharpened, then projected again
-        fused = self.fusion(enhancenet1, enhancenet2, sharpen=False)
         out = dict(
             lq=lqs,
             enhancenet1=enhancenet1,
             enhancenet2=enhancenet2,
-            fused=chroma(fused['fused']),
-            mask=fused['mask'])
-        out['fused_sharp'] = chroma(self.fusion.sharpen_frames(
-            out['fused'])) if self.fusion.sharpen else out['fused']
+            **self.fuse(enhancenet1, enhancenet2, chroma))
         if self.stage1 is not None:
             out['stage1'] = stage1
+        return out
+
+    def fuse(self, enhancenet1: torch.Tensor, enhancenet2: torch.Tensor,
+             chroma: Callable[[torch.Tensor], torch.Tensor]
+             ) -> Dict[str, torch.Tensor]:
+        """The fusion of the two refiners' outputs and its sharpening.
+
+        Args:
+            enhancenet1 (Tensor): EnhanceNet1's output (n, t, 3, h, w).
+            enhancenet2 (Tensor): EnhanceNet2's output, likewise.
+            chroma (callable): The input's :meth:`chroma_projection`.
+
+        Returns:
+            dict[str, Tensor]: ``'fused'``, ``'fused_sharp'`` and
+            ``'mask'`` (n, t, 1, h, w).
+        """
+        # the mask and the sharpening work per pixel: the projected fusion
+        # is sharpened, then projected again
+        fused = self.fusion(enhancenet1, enhancenet2, sharpen=False)
+        out = dict(fused=chroma(fused['fused']), mask=fused['mask'])
+        out['fused_sharp'] = chroma(self.fusion.sharpen_frames(
+            out['fused'])) if self.fusion.sharpen else out['fused']
         return out
 
     @torch.no_grad()

@@ -67,29 +67,39 @@ def test_sweep_of_refiner_candidates_scores_each_pair_as_its_own_run(
         tiny_setup, tmp_path, real_weights):
     ckpts = tiny_setup['ckpts']
     other = save_tiny_checkpoint(tmp_path / 'e1_other.pth', 7)
+    # 4:2:0 frames: the refiner runs without stage 1 decide the projection
+    # on stage 1's output, and must decide as the whole model does
+    data_root = make_frames_dataset(
+        tmp_path / 'data', {'val': ['c', 'd']}, num_frames=4,
+        size=(48, 56), chroma_420=True)
     common = [
         str(tiny_setup['config']), '--data-root',
-        str(tiny_setup['data_root']), '--ann-file', 'meta_info_val.txt',
+        str(data_root), '--ann-file', 'meta_info_val.txt',
         '--amounts', '0', '0.5', '--device', 'cpu'
     ]
+    # two EnhanceNet1 candidates, one EnhanceNet2: the second run repeats it
     report = sharpen_sweep.sweep(
         sharpen_sweep.parse_args(common +
-                                 ['--enhancenet1', ckpts[1], other]))
+                                 ['--enhancenet1', ckpts[1], other,
+                                  '--enhancenet2', ckpts[2]]))
     sections = report.split('### ')[1:]
     assert [s.splitlines()[0] for s in sections] == [
-        f'EnhanceNet1 `{ckpts[1]}`, EnhanceNet2 of the config',
-        f'EnhanceNet1 `{other}`, EnhanceNet2 of the config'
+        f'EnhanceNet1 `{ckpts[1]}`, EnhanceNet2 `{ckpts[2]}`',
+        f'EnhanceNet1 `{other}`, EnhanceNet2 `{ckpts[2]}`'
     ]
 
     def rows(text):
         return [line for line in text.splitlines() if line.startswith('| ')]
 
     # each pair's table is the plain sweep of a model with those weights
-    for section, e1 in zip(sections, (ckpts[1], other)):
-        single = sharpen_sweep.sweep(
+    singles = []
+    for e1 in (ckpts[1], other):
+        singles.append(sharpen_sweep.sweep(
             sharpen_sweep.parse_args(
-                common + ['--checkpoints', ckpts[0], e1, ckpts[2]]))
+                common + ['--checkpoints', ckpts[0], e1, ckpts[2]])))
+    for section, single in zip(sections, singles):
         assert rows(section) == rows(single)
+    assert rows(singles[0]) != rows(singles[1])
     # the named pair has the lowest LPIPS among those whose amount keeps
     # the input's PSNR, recomputed here from the tables
     kept = []
@@ -104,8 +114,8 @@ def test_sweep_of_refiner_candidates_scores_each_pair_as_its_own_run(
     if kept:
         _, e1, amount = min(kept)
         assert last.startswith('Lowest LPIPS among the candidates at their '
-                               f'amount: EnhanceNet1 `{e1}`, EnhanceNet2 of '
-                               f'the config, amount {amount} ')
+                               f'amount: EnhanceNet1 `{e1}`, EnhanceNet2 '
+                               f'`{ckpts[2]}`, amount {amount} ')
     else:
         assert last == 'No candidate keeps the input\'s PSNR at any amount.'
     # a pin of one checkpoint per network cannot hold for candidates

@@ -29,7 +29,7 @@ chosen with the fusion and the sharpening, not by its own validation LPIPS.
 import argparse
 import itertools
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -149,11 +149,56 @@ def best_candidate(
     return pair, amount
 
 
-def score_videos(model, data_root: str, videos: List[str],
+class RefinerRuns:
+    """The models that give every candidate's output with the fewest runs.
+
+    Run k holds EnhanceNet1 candidate k and EnhanceNet2 candidate k (the
+    shorter list repeats its last); the first run also holds stage 1, whose
+    output the others refine, so a clip costs one stage-1 pass and one
+    pass of each candidate, and every pair is then fused from those
+    outputs by the first model's own :meth:`~astf_mm.models.ASTF.fuse`.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.enhancenet1 = args.enhancenet1 or [None]
+        self.enhancenet2 = args.enhancenet2 or [None]
+        self.pairs: List[Candidate] = list(
+            itertools.product(self.enhancenet1, self.enhancenet2))
+        runs = max(len(self.enhancenet1), len(self.enhancenet2))
+        last1, last2 = len(self.enhancenet1) - 1, len(self.enhancenet2) - 1
+        self.runs = [(self.enhancenet1[min(k, last1)],
+                      self.enhancenet2[min(k, last2)]) for k in range(runs)]
+        self.models = [
+            build_candidate(args, pair, with_stage1=k == 0)
+            for k, pair in enumerate(self.runs)
+        ]
+
+    @torch.no_grad()
+    def fused(self, lqs: torch.Tensor) -> Tuple[Dict[
+            Candidate, torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+        """Every pair's projected fusion of ``lqs``, and the projection."""
+        first = self.models[0]
+        finish = first.chroma_projection(lqs)
+        out = first.enhance(lqs)
+        stage1 = out.get('stage1', lqs)
+        refined = {(1, self.runs[0][0]): out['enhancenet1'],
+                   (2, self.runs[0][1]): out['enhancenet2']}
+        for (e1, e2), model in zip(self.runs[1:], self.models[1:]):
+            out = model.enhance(stage1)
+            refined.setdefault((1, e1), out['enhancenet1'])
+            refined.setdefault((2, e2), out['enhancenet2'])
+        return {
+            pair: first.fuse(refined[(1, pair[0])], refined[(2, pair[1])],
+                             finish)['fused']
+            for pair in self.pairs
+        }, finish
+
+
+def score_videos(runs: RefinerRuns, data_root: str, videos: List[str],
                  args: argparse.Namespace,
-                 lpips_net: torch.nn.Module) -> SweepScores:
-    """Scores of the input and of fuse+sharp at every amount."""
-    scores = SweepScores(lpips_net)
+                 lpips_net: torch.nn.Module) -> Dict[Candidate, SweepScores]:
+    """Scores of the input and of each pair's fuse+sharp at every amount."""
+    scores = {pair: SweepScores(lpips_net) for pair in runs.pairs}
     for video in tqdm(videos, desc='videos', unit='video'):
         lq = list(
             read_frames(
@@ -168,24 +213,27 @@ def score_videos(model, data_root: str, videos: List[str],
                 f'{video}: lq has {len(lq)} frames of {lq[0].shape}, gt '
                 f'{len(gt)} of {gt[0].shape} under {data_root}.')
         with torch.inference_mode():
-            lqs = frames_to_tensor(lq, args.device)
-            out = model.enhance(lqs)
-            # the model's own last step (its chroma projection) follows
-            # each sharpening, as in fuse+sharp
-            finish = model.chroma_projection(lqs)
-            scores.add('lq', video, np.stack(lq), gt)
-            for amount in args.amounts:
-                sharp = finish(unsharp_mask(out['fused'], amount=amount))
-                scores.add(f'a={amount:g}', video, tensor_to_frames(sharp[0]),
-                           gt)
+            fused, finish = runs.fused(frames_to_tensor(lq, args.device))
+            for pair, pair_scores in scores.items():
+                pair_scores.add('lq', video, np.stack(lq), gt)
+                # the model's own last step (its chroma projection)
+                # follows each sharpening, as in fuse+sharp
+                for amount in args.amounts:
+                    sharp = finish(unsharp_mask(fused[pair], amount=amount))
+                    pair_scores.add(f'a={amount:g}', video,
+                                    tensor_to_frames(sharp[0]), gt)
     return scores
 
 
 def build_candidate(args: argparse.Namespace,
-                    pair: Candidate) -> torch.nn.Module:
-    """The config's model, with other refiner checkpoints where given."""
+                    pair: Candidate,
+                    with_stage1: bool = True) -> torch.nn.Module:
+    """The config's model, with other refiner checkpoints where given
+    (and without its stage 1 unless ``with_stage1``)."""
     checkpoints = list(args.checkpoints) if args.checkpoints else None
     cfg_options = dict(args.cfg_options or {})
+    if not with_stage1:
+        cfg_options['model.stage1'] = None
     for index, (net, checkpoint) in enumerate(
             zip(('enhancenet1', 'enhancenet2'), pair), start=1):
         if checkpoint is None:
@@ -241,16 +289,14 @@ def sweep(args: argparse.Namespace) -> str:
     ]
     chosen = {}
     swept = bool(args.enhancenet1 or args.enhancenet2)
-    for pair in itertools.product(args.enhancenet1 or [None],
-                                  args.enhancenet2 or [None]):
-        model = build_candidate(args, pair)
-        scores = score_videos(model, data_root, videos, args, lpips_net)
-        del model
-        best = best_amount(scores, args.amounts)
-        chosen[pair] = (best, scores)
+    runs = RefinerRuns(args)
+    scores = score_videos(runs, data_root, videos, args, lpips_net)
+    for pair in runs.pairs:
+        best = best_amount(scores[pair], args.amounts)
+        chosen[pair] = (best, scores[pair])
         if swept:
             lines += ['', '### ' + describe(pair)]
-        lines += [''] + table(scores, args.amounts) + [
+        lines += [''] + table(scores[pair], args.amounts) + [
             '', 'Largest amount with PSNR >= the input\'s: ' +
             ('none' if best is None else f'{best:g}') + '.'
         ]
