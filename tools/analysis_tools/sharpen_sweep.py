@@ -14,9 +14,10 @@ video, for a large split)
 
 It names the largest amount whose PSNR stays at or above the compressed
 input's (averaged over videos): the strongest sharpening that does not
-leave the output less faithful than what came in. Choose it on a split the
-models were not trained on (the validation split), never on the videos you
-report.
+leave the output less faithful than what came in. Choose it on clips you
+do not report, never on the held-out videos (the sample models: the
+training split, which holds more clean, high-PSNR content than the
+validation split and is the stricter of the two there).
 
 ``--enhancenet1 CKPT [CKPT ...]`` and ``--enhancenet2 CKPT [CKPT ...]``
 sweep refiner candidates (e.g. the checkpoints of their training runs),
