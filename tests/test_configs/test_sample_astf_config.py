@@ -13,7 +13,7 @@ from tests.utils import ROOT
 def test_only_the_sample_config_projects_chroma():
     sample = Config.fromfile(osp.join(ROOT, 'configs', SAMPLE_ASTF_CONFIG))
     assert sample.model.chroma_420 is True
-    assert sample.model.fusion.sharpen_amount == 0.2
+    assert sample.model.fusion.sharpen_amount == 0.1
     # the paper's configs keep its pipeline (no projection)
     paper = glob.glob(osp.join(ROOT, 'configs', 'astf', '*fusion*.py'))
     assert paper
@@ -32,6 +32,8 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
                      '-ps4_c32b6_1xb4-500_corpus-qp37.py'))
         generator = cfg.model.generator
         assert generator.zero_last_after_load is True
+        # every checkpoint stays for the end-to-end choice among them
+        assert cfg.default_hooks.checkpoint.max_keep_ckpts == -1
         outputs = {}
         for reset in (True, False):
             net = MODELS.build(dict(generator, zero_last_after_load=reset))
