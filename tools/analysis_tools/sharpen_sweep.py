@@ -155,9 +155,10 @@ class RefinerRuns:
 
     Run k holds EnhanceNet1 candidate k and EnhanceNet2 candidate k (the
     shorter list repeats its last); the first run also holds stage 1, whose
-    output the others refine, so a clip costs one stage-1 pass and one
-    pass of each candidate, and every pair is then fused from those
-    outputs by the first model's own :meth:`~astf_mm.models.ASTF.fuse`.
+    output the others refine, so a clip costs one stage-1 pass and as many
+    passes of each refiner as the longer list has candidates (not one per
+    pair), and every pair is then fused from those outputs by the first
+    model's own :meth:`~astf_mm.models.ASTF.fuse`.
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -200,6 +201,8 @@ def score_videos(runs: RefinerRuns, data_root: str, videos: List[str],
                  lpips_net: torch.nn.Module) -> Dict[Candidate, SweepScores]:
     """Scores of the input and of each pair's fuse+sharp at every amount."""
     scores = {pair: SweepScores(lpips_net) for pair in runs.pairs}
+    # the input is scored once; every pair's table shares its row
+    inputs = SweepScores(lpips_net)
     for video in tqdm(videos, desc='videos', unit='video'):
         lq = list(
             read_frames(
@@ -215,14 +218,16 @@ def score_videos(runs: RefinerRuns, data_root: str, videos: List[str],
                 f'{len(gt)} of {gt[0].shape} under {data_root}.')
         with torch.inference_mode():
             fused, finish = runs.fused(frames_to_tensor(lq, args.device))
+            inputs.add('lq', video, np.stack(lq), gt)
             for pair, pair_scores in scores.items():
-                pair_scores.add('lq', video, np.stack(lq), gt)
                 # the model's own last step (its chroma projection)
                 # follows each sharpening, as in fuse+sharp
                 for amount in args.amounts:
                     sharp = finish(unsharp_mask(fused[pair], amount=amount))
                     pair_scores.add(f'a={amount:g}', video,
                                     tensor_to_frames(sharp[0]), gt)
+    for pair_scores in scores.values():
+        pair_scores.videos['lq'] = inputs.videos['lq']
     return scores
 
 
