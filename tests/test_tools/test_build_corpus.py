@@ -343,6 +343,37 @@ def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
     assert [j.name for j in jobs['train']][-1] == 'pbig_z00'
 
 
+def test_heldout_style_validation_photographs(tmp_path):
+    """A held-out-style validation photograph gets one plain clip in the
+    held-out window, whatever the clip counts and options."""
+    lomiri = bc.Source('plomiri', write_png(tmp_path / 'l.png',
+                                            textured(1200, 900, 7)),
+                       'photo', 'val', 'lic', 'fake', heldout_style=True)
+    held = bc.Source('pheld', write_png(tmp_path / 'h.png',
+                                        textured(1200, 900, 8)), 'photo',
+                     'heldout', 'lic', 'fake')
+    jobs = bc.corpus_jobs([lomiri, held], (), dict(CLIPS, val=3), FRAMES,
+                          exposure_variants=2, saturation_variants=2,
+                          closeup_clips=2)
+    assert [j.name for j in jobs['val']] == ['plomiri_00']
+    described = json.loads(jobs['val'][0].description)
+    assert described['window'] == list(bc.HELDOUT_WINDOW)
+    assert 'closeup' not in described
+    # the held-out clip of the same picture is filmed the same way (its
+    # own name draws its own motion): same window, same scale range
+    held_described = json.loads(jobs['heldout'][0].description)
+    assert held_described['window'] == described['window']
+    for d in (described, held_described):
+        assert d['image_size'][1] <= 3 * bc.HELDOUT_WINDOW[1] + 1
+    frames = list(jobs['val'][0].frames())
+    assert len(frames) == FRAMES['val']
+    assert frames[0].shape[1::-1] == bc.HELDOUT_WINDOW
+    # only validation photographs may be filmed like the held-out ones
+    with pytest.raises(ValueError, match=r'l\.png: only validation'):
+        bc.corpus_jobs([dataclasses.replace(lomiri, role='train')], (),
+                       CLIPS, FRAMES)
+
+
 def test_negative_exposure_variants_refused_before_any_download(capsys):
     def gather(cache_dir):
         raise AssertionError('sources gathered')
@@ -392,6 +423,14 @@ def test_shipped_source_lists_are_disjoint():
     assert {r for n, r in zip(bc.PHOTOS, roles.values())
             if n.startswith('mate_')} == {'heldout'}
     assert bc.PHOTOS['astronaut'][4] == bc.PHOTOS['coffee'][4] == 'heldout'
+    # the held-out-style packages are validation only, and all of them
+    # are used
+    lomiri = {n: spec for n, spec in bc.PHOTOS.items()
+              if spec[0] in bc.HELDOUT_STYLE_PACKAGES}
+    assert len(lomiri) == 12
+    assert {spec[4] for spec in lomiri.values()} == {'val'}
+    assert {spec[0] for spec in lomiri.values()} == set(
+        bc.HELDOUT_STYLE_PACKAGES)
     held_videos = {f for f, role, *_ in bc.VIDEO_PIECES if role == 'heldout'}
     other_videos = {f for f, role, *_ in bc.VIDEO_PIECES if role != 'heldout'}
     assert held_videos == {'carphone_pristine.mp4'}

