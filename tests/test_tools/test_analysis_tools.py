@@ -132,7 +132,8 @@ def test_sweep_scores_match_an_independent_computation(
         str(tiny_setup['config']), '--data-root',
         str(tiny_setup['data_root']), '--ann-file', 'meta_info_val.txt',
         '--amounts', '0', '0.5', '3', '--out',
-        str(out), '--device', 'cpu'
+        str(out), '--out-json',
+        str(tmp_path / 'sweep.json'), '--device', 'cpu'
     ])
     report = sharpen_sweep.sweep(args)
     assert out.read_text() == report
@@ -143,7 +144,7 @@ def test_sweep_scores_match_an_independent_computation(
     value = (lambda row, col: float(lines[row].split('|')[col]))
     # amount 0 is the fused output: PSNR from the model, computed here
     model = init_astf_model(str(tiny_setup['config']))
-    psnrs = []
+    psnrs, gains = [], {}
     for video in ('c', 'd'):
         root = tiny_setup['data_root']
         lq = list(read_frames(str(root / 'lq' / video)))
@@ -152,7 +153,25 @@ def test_sweep_scores_match_an_independent_computation(
             fused = tensor_to_frames(
                 model.enhance(frames_to_tensor(lq))['fused'][0])
         psnrs.append(np.mean([_psnr(f, g) for f, g in zip(fused, gt)]))
+        gains[video] = psnrs[-1] - np.mean(
+            [_psnr(f, g) for f, g in zip(lq, gt)])
     assert value('0', 2) == pytest.approx(np.mean(psnrs), abs=1e-3)
+    # per video: how many lose to their input, and the worst of them
+    worst = min(gains, key=gains.get)
+    cells = [c.strip() for c in lines['0'].split('|')]
+    assert cells[6] == f'{sum(g < 0 for g in gains.values())} of 2'
+    assert cells[7] == f'{gains[worst]:+.3f} ({worst})'
+    assert [c.strip() for c in lines['lq input'].split('|')][6:8] == [
+        '0 of 2', '+0.000 (c)']
+    # and every video's scores in the JSON
+    (entry, ) = json.loads((tmp_path / 'sweep.json').read_text())
+    stated = report.split("Largest amount with PSNR >= the input's: ")[1]
+    assert entry['enhancenet1'] is None
+    assert entry['amount'] == (None if stated.startswith('none') else float(
+        stated.split('.\n')[0]))
+    assert sorted(entry['videos']) == ['a=0', 'a=0.5', 'a=3', 'lq']
+    assert entry['videos']['a=0']['c']['PSNR'] == pytest.approx(
+        psnrs[0], abs=1e-3)
     # a strong sharpening of noisy input loses fidelity
     assert value('3', 2) < value('0.5', 2) < value('0', 2) + 0.5
     assert value('3', 3) == pytest.approx(value('3', 2) - value('lq input', 2),

@@ -10,7 +10,9 @@ compressed input.
 
 ``python tools/analysis_tools/sharpen_sweep.py CONFIG --ann-file
 meta_info_train.txt --out sweep.md`` (``--video-stride N``: every Nth
-video, for a large split)
+video, for a large split; ``--out-json scores.json``: every video's
+scores). Each row also counts the videos it leaves below their input and
+names the worst.
 
 It names the largest amount whose PSNR stays at or above the compressed
 input's (averaged over videos): the strongest sharpening that does not
@@ -29,6 +31,7 @@ chosen with the fusion and the sharpening, not by its own validation LPIPS.
 """
 import argparse
 import itertools
+import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -83,6 +86,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             help=f'{net} checkpoints to choose from (default: the '
             'config\'s, or the one of --checkpoints)')
     parser.add_argument('--out', help='write the table here (markdown)')
+    parser.add_argument(
+        '--out-json',
+        help='write every video\'s scores here (JSON: one entry per '
+        'candidate pair, row -> video -> PSNR/SSIM/LPIPS)')
     args = parser.parse_args(argv)
     if args.video_stride < 1:
         parser.error(f'--video-stride must be >= 1, got {args.video_stride}')
@@ -114,6 +121,14 @@ class SweepScores:
 
     def mean(self, row: str, metric: str) -> float:
         return float(np.mean([v[metric] for v in self.videos[row].values()]))
+
+    def psnr_vs(self, row: str, baseline: str = 'lq') -> Dict[str, float]:
+        """Each video's PSNR in ``row`` minus its PSNR in ``baseline``."""
+        base = self.videos[baseline]
+        return {
+            video: scores['PSNR'] - base[video]['PSNR']
+            for video, scores in self.videos[row].items()
+        }
 
 
 def best_amount(scores: SweepScores, amounts: Sequence[float],
@@ -267,14 +282,22 @@ def table(scores: SweepScores, amounts: Sequence[float]) -> List[str]:
     floor = scores.mean('lq', 'PSNR')
     lines = [
         '| fused output sharpened with amount | PSNR ↑ | vs input (dB) '
-        '| SSIM ↑ | LPIPS-alex ↓ |', '|---|---|---|---|---|'
+        '| SSIM ↑ | LPIPS-alex ↓ | videos below input | worst video (dB) |',
+        '|---|---|---|---|---|---|---|'
     ]
     for row in ['lq'] + [f'a={a:g}' for a in amounts]:
         title = 'lq input' if row == 'lq' else row[2:]
         psnr = scores.mean(row, 'PSNR')
+        # a mean gain can hide the videos it costs: count them, and name
+        # the worst
+        gains = scores.psnr_vs(row)
+        worst = min(gains, key=gains.get)
+        below = sum(gain < 0 for gain in gains.values())
         lines.append(f'| {title} | {psnr:.3f} | {psnr - floor:+.3f} | '
                      f'{scores.mean(row, "SSIM"):.4f} | '
-                     f'{scores.mean(row, "LPIPS"):.5f} |')
+                     f'{scores.mean(row, "LPIPS"):.5f} | '
+                     f'{below} of {len(gains)} | '
+                     f'{gains[worst]:+.3f} ({worst}) |')
     return lines
 
 
@@ -324,6 +347,14 @@ def sweep(args: argparse.Namespace) -> str:
     report = '\n'.join(lines) + '\n'
     if args.out:
         atomic_write_text(args.out, report)
+    if args.out_json:
+        atomic_write_text(
+            args.out_json,
+            json.dumps([
+                dict(enhancenet1=pair[0], enhancenet2=pair[1],
+                     amount=chosen[pair][0], videos=chosen[pair][1].videos)
+                for pair in runs.pairs
+            ], indent=1) + '\n')
     return report
 
 
