@@ -636,8 +636,10 @@ def corpus_jobs(
         if src.heldout_style and src.role != 'val':
             raise ValueError(f'{src.path}: only validation photographs are '
                              f'filmed in the held-out style, not {src.role}.')
+        # held-out-style photographs take the held-out clip count and window
         like_heldout = src.role == 'heldout' or src.heldout_style
-        for k in range(1 if src.heldout_style else photo_clips[src.role]):
+        count = photo_clips['heldout' if like_heldout else src.role]
+        for k in range(count):
             window = HELDOUT_WINDOW if like_heldout else None
             jobs[src.role].append(
                 photo_clip(src, f'{src.name}_{k:02d}',
