@@ -1,6 +1,7 @@
-"""LPIPS loss and the Charbonnier + LPIPS trade-off loss (ASTF sec. 3.1).
+"""LPIPS loss, the Charbonnier + LPIPS trade-off loss (ASTF sec. 3.1) and a
+per-frame PSNR loss for clips.
 
-Both are drop-in ``pixel_loss`` modules for mmagic's ``BasicVSR`` model,
+All are drop-in ``pixel_loss`` modules for mmagic's ``BasicVSR`` model,
 which calls ``pixel_loss(output, gt)`` on ``(n, t, c, h, w)`` clips in
 ``[0, 1]``, RGB (mmagic's data preprocessor keeps the pipeline's ``rgb``
 order in training).
@@ -15,7 +16,7 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-from mmagic.models.losses import CharbonnierLoss
+from mmagic.models.losses import CharbonnierLoss, PSNRLoss
 from mmagic.registry import MODELS
 
 from .perceptual_nets import build_lpips
@@ -206,3 +207,46 @@ class CharbonnierLPIPSLoss(nn.Module):
             loss_charbonnier=float(loss_charbonnier.detach()),
             loss_lpips=float(loss_lpips.detach()))
         return loss_charbonnier + loss_lpips
+
+
+@MODELS.register_module()
+class FramePSNRLoss(nn.Module):
+    """Negative PSNR of every frame, averaged: mmagic's :class:`PSNRLoss`
+    (HINet's ``10 / ln 10 * mean log(MSE + 1e-8)`` over images) on clips.
+
+    Under MSE a frame's pull on the gradient is its squared error, so a clean
+    frame at 42 dB weighs ~100 times less than a 22 dB one and the network
+    may spoil it for a gain elsewhere. ``d log(MSE)`` weights each frame by
+    ``1 / its MSE``: every frame counts by its own PSNR, as the per-video
+    evaluation counts it. Beyond the paper (stage 1 uses Charbonnier there).
+
+    Args:
+        loss_weight (float): Multiplier of the loss. Default: 1.0.
+    """
+
+    def __init__(self, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.psnr_loss = PSNRLoss(loss_weight=loss_weight)
+
+    def forward(self, pred: torch.Tensor,
+                target: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred (Tensor): ``(n, t, c, h, w)`` or ``(n, c, h, w)`` in
+                ``[0, 1]``.
+            target (Tensor): Same shape as ``pred``.
+
+        Returns:
+            Tensor: Scalar, minus the mean per-frame PSNR (peak 1) times
+            ``loss_weight``.
+        """
+        if pred.shape != target.shape:
+            raise ValueError(f'pred {tuple(pred.shape)} and target '
+                             f'{tuple(target.shape)} differ in shape.')
+        if pred.dim() not in (4, 5):
+            raise ValueError('FramePSNRLoss expects (n, t, c, h, w) or '
+                             f'(n, c, h, w), got {tuple(pred.shape)}.')
+        return self.psnr_loss(
+            pred.reshape(-1, *pred.shape[-3:]),
+            target.reshape(-1, *target.shape[-3:]))

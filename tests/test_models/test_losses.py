@@ -1,4 +1,4 @@
-"""LPIPSLoss and CharbonnierLPIPSLoss."""
+"""LPIPSLoss, CharbonnierLPIPSLoss and FramePSNRLoss."""
 import os.path as osp
 
 import cv2
@@ -13,7 +13,8 @@ from PIL import Image
 
 import astf_mm  # noqa: F401  (registers the losses)
 from astf_mm.models import perceptual_nets as weights
-from astf_mm.models.losses import CharbonnierLPIPSLoss, LPIPSLoss
+from astf_mm.models.losses import (CharbonnierLPIPSLoss, FramePSNRLoss,
+                                   LPIPSLoss)
 
 
 def clip(seed, shape=(2, 3, 3, 32, 32)):
@@ -33,6 +34,7 @@ def random_lpips_loss(**kwargs):
 def test_registered():
     assert MODELS.get('LPIPSLoss') is LPIPSLoss
     assert MODELS.get('CharbonnierLPIPSLoss') is CharbonnierLPIPSLoss
+    assert MODELS.get('FramePSNRLoss') is FramePSNRLoss
 
 
 def test_identical_inputs_give_zero():
@@ -168,6 +170,40 @@ def test_trade_off_gradient():
     pred = clip(0).requires_grad_()
     loss(pred, clip(1)).backward()
     assert pred.grad.abs().sum() > 0
+
+
+def test_frame_psnr_loss_is_minus_the_mean_frame_psnr():
+    target = clip(0, shape=(2, 3, 3, 8, 8))
+    # Frame (i, j) is off by a constant 0.01 * (1 + i + j): known PSNRs.
+    offsets = 0.01 * (1 + torch.arange(2)[:, None] + torch.arange(3))
+    pred = target + offsets[..., None, None, None]
+    psnrs = -10 * np.log10(offsets.double().numpy()**2 + 1e-8)
+    loss = FramePSNRLoss(loss_weight=0.5)
+    assert loss(pred, target).item() == pytest.approx(
+        -0.5 * psnrs.mean(), rel=1e-5)
+    # Images (n, c, h, w) are frames too.
+    assert FramePSNRLoss()(pred[0], target[0]).item() == pytest.approx(
+        -psnrs[0].mean(), rel=1e-5)
+    with pytest.raises(ValueError, match='differ in shape'):
+        loss(pred, target[:, :2])
+    with pytest.raises(ValueError, match=r'\(n, t, c, h, w\)'):
+        loss(pred[0, 0], target[0, 0])
+
+
+def test_frame_psnr_loss_weights_frames_by_their_psnr():
+    # Under MSE the clean frame's gradient is 100x smaller than the noisy
+    # one's; under the PSNR loss both pull alike (the gradient of log(MSE)
+    # per unit error is 2 * error / (N * MSE): 1/error for a flat error).
+    target = torch.zeros(1, 2, 3, 8, 8)
+    error = torch.tensor([0.1, 0.001])[None, :, None, None, None]
+    pred = (target + error).requires_grad_()
+    FramePSNRLoss()(pred, target).backward()
+    per_frame = pred.grad.abs().sum(dim=(2, 3, 4))[0]
+    # |grad| summed over a frame of N elements is
+    # 10 / ln 10 * (1 / 2 frames) * N * 2 * error / (N * (error^2 + 1e-8)).
+    e = error.flatten().double().numpy()
+    expected = 10 / np.log(10) * e / (e**2 + 1e-8)
+    assert per_frame.numpy() == pytest.approx(expected, rel=1e-4)
 
 
 # ---------------------------------------------------------------------------
