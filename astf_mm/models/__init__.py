@@ -8,5 +8,6 @@ from .weight_init import CheckedPretrainedInit
 
 __all__ = [
     'ASTF', 'ASTFFusion', 'CharbonnierLPIPSLoss', 'CheckedPretrainedInit',
-    'EDVRSameSizeNet', 'EnhanceNet', 'FramePSNRLoss', 'LPIPSLoss', 'PadToMinSize'
+    'EDVRSameSizeNet', 'EnhanceNet', 'FramePSNRLoss', 'LPIPSLoss',
+    'PadToMinSize'
 ]

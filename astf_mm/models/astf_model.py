@@ -9,6 +9,7 @@ from mmengine.model import BaseModel
 from .chroma import Chroma420Projection
 from .chunking import chunk_windows
 from .enhance_net import EnhanceNet
+from .self_ensemble import build_self_ensemble
 from .weight_init import build_network, load_trained
 
 # The three trained networks, in the order of ``--checkpoints``.
@@ -75,6 +76,12 @@ class ASTF(BaseModel):
             input is 4:2:0 itself (:func:`~astf_mm.models.chroma.
             is_chroma_420`, checked per chunk; a full-chroma input is left
             alone, with a warning). Default: False.
+        stage1_ensemble (dict, optional): Run stage 1 as a geometric
+            self-ensemble, ``dict(type='SpatialTemporalEnsemble',
+            is_temporal_ensemble=False)`` (8 passes, averaged; see
+            :func:`~astf_mm.models.self_ensemble.build_self_ensemble`).
+            The refiners run once: an average would wash out the texture
+            they are trained to add. Default: None.
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
             Default: scales 0-255 frames to [0, 1].
         init_cfg (dict, optional): Unused (the networks carry their own).
@@ -91,6 +98,7 @@ class ASTF(BaseModel):
                  share_flows: bool = True,
                  channels_last: bool = True,
                  chroma_420: bool = False,
+                 stage1_ensemble: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -115,6 +123,9 @@ class ASTF(BaseModel):
         self.share_flows = share_flows
         self.channels_last = channels_last
         self._chroma = Chroma420Projection(enabled=chroma_420)
+        if stage1_ensemble is not None and stage1 is None:
+            raise ValueError('stage1_ensemble needs a stage 1.')
+        self.stage1_ensemble = build_self_ensemble(stage1_ensemble)
         self.checkpoint_sha256: Dict[str, str] = {}
         self.init_weights()
 
@@ -187,8 +198,11 @@ class ASTF(BaseModel):
         if self.stage1 is None:
             stage1 = lqs
         else:
-            stage1 = chroma(self.stage1(lqs).clamp_(0, 1)).mul_(
-                255).round_().div_(255)
+            if self.stage1_ensemble is None:
+                raw = self.stage1(lqs)
+            else:
+                raw = self.stage1_ensemble(lqs, self.stage1)
+            stage1 = chroma(raw.clamp_(0, 1)).mul_(255).round_().div_(255)
         # only EnhanceNet refiners take shared flows; other generators are
         # called with the frames alone
         shared = {}

@@ -274,3 +274,42 @@ def test_chroma_420_leaves_full_chroma_input_alone(tmp_path, monkeypatch):
         assert torch.equal(kept[key], plain[key]), key
     # warned once, not per chunk
     assert len(logged) == 1 and 'full-resolution chroma' in logged[0]
+
+
+def test_stage1_ensemble_averages_eight_stage1_passes(tmp_path):
+    torch.manual_seed(5)
+    lqs = torch.rand(1, 3, 3, 16, 20)
+    model = build(tmp_path, same_spynet=True)
+    plain = model.enhance(lqs)
+    calls = dict(stage1=0, enhancenet1=0, enhancenet2=0)
+    for name in calls:
+        getattr(model, name).register_forward_hook(
+            lambda *_, name=name: calls.__setitem__(name, calls[name] + 1))
+    ensembled = ASTF(
+        **{n: spec(tmp_path / f'{f}.pth')
+           for n, f in (('stage1', 's1'), ('enhancenet1', 'e1'),
+                        ('enhancenet2', 'e2'))},
+        stage1_ensemble=dict(type='SpatialTemporalEnsemble')).eval()
+    for name in calls:  # the same networks, counted
+        setattr(ensembled, name, getattr(model, name))
+    out = ensembled.enhance(lqs)
+    assert calls == dict(stage1=8, enhancenet1=1, enhancenet2=1)
+    # the stage-1 row: the mean over the 8 flips/transposes, each undone,
+    # then clamped and rounded to 8 bits as without the ensemble
+    with torch.no_grad():
+        passes = []
+        for transpose in (False, True):
+            for dims in ((), (-1, ), (-2, ), (-2, -1)):
+                x = lqs.transpose(-1, -2) if transpose else lqs
+                y = model.stage1(x.flip(dims) if dims else x)
+                y = y.flip(dims) if dims else y
+                passes.append(y.transpose(-1, -2) if transpose else y)
+    expected = torch.stack(passes).mean(0).clamp(0, 1).mul(255).round() / 255
+    assert (out['stage1'] - expected).abs().max() <= 1 / 255 + 1e-6
+    assert (out['stage1'] - plain['stage1']).abs().max() > 1 / 255
+    assert torch.equal(out['lq'], plain['lq'])
+    with pytest.raises(ValueError, match='needs a stage 1'):
+        ASTF(stage1=None,
+             enhancenet1=spec(tmp_path / 'e1.pth'),
+             enhancenet2=spec(tmp_path / 'e2.pth'),
+             stage1_ensemble=dict(type='SpatialTemporalEnsemble'))

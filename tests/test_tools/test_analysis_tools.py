@@ -331,6 +331,14 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
         assert abs(projected[video]['PSNR out'] -
                    results[video]['PSNR out']) > 1e-4
     assert '4:2:0 chroma projection' in out.read_text()
+    # --self-ensemble averages 8 passes: another output, the same input row
+    eval_network.main(argv + ['--self-ensemble', '--overwrite'])
+    ensembled = json.loads((tmp_path / 'eval' / 'heldout.json').read_text())
+    for video in ('c', 'd'):
+        assert ensembled[video]['PSNR lq'] == results[video]['PSNR lq']
+        assert abs(ensembled[video]['PSNR out'] -
+                   results[video]['PSNR out']) > 1e-4
+    assert 'x8 self-ensemble' in out.read_text()
     # full-chroma input: --chroma-420 leaves the output as it is
     full_root = make_frames_dataset(
         tmp_path / 'full', {'val': ['c']}, num_frames=4)

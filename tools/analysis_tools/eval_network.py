@@ -26,6 +26,7 @@ from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
 from astf_mm.models.chroma import Chroma420Projection
+from astf_mm.models.self_ensemble import build_self_ensemble
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 
@@ -46,6 +47,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='project the output onto 4:2:0 chroma, as the ASTF model\'s '
         'chroma_420 does')
+    parser.add_argument(
+        '--self-ensemble',
+        action='store_true',
+        help='average the outputs of the 8 flips and transposes of each '
+        'clip (mmagic\'s SpatialTemporalEnsemble), as the sample ASTF '
+        'config runs stage 1')
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args(argv)
@@ -55,9 +62,12 @@ def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     """Video -> {'PSNR lq', 'PSNR out', 'SSIM lq', 'SSIM out'}."""
     network = init_generator(args.config, args.checkpoint, device=args.device)
     chroma = Chroma420Projection(enabled=args.chroma_420)
+    ensemble = build_self_ensemble(
+        dict(type='SpatialTemporalEnsemble') if args.self_ensemble else None)
 
     def run(lqs):
-        return {'lq': lqs, 'out': chroma.for_input(lqs)(network(lqs))}
+        out = network(lqs) if ensemble is None else ensemble(lqs, network)
+        return {'lq': lqs, 'out': chroma.for_input(lqs)(out)}
 
     results = {}
     videos = videos_from_ann(args.data_root, [args.ann_file])
@@ -120,9 +130,10 @@ def main(argv=None) -> None:
         sys.exit(f'error: {err}')
     results = evaluate(args)
     chroma = ', 4:2:0 chroma projection' if args.chroma_420 else ''
+    ensemble = ', x8 self-ensemble' if args.self_ensemble else ''
     markdown = table(
-        results,
-        f'{args.checkpoint} on {args.data_root}/{args.ann_file}{chroma}')
+        results, f'{args.checkpoint} on {args.data_root}/{args.ann_file}'
+        f'{ensemble}{chroma}')
     atomic_write_text(args.out, markdown)
     atomic_write_text(json_out, json.dumps(results, indent=2))
     print(markdown)
