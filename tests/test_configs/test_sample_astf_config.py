@@ -10,15 +10,19 @@ from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 from tests.utils import ROOT
 
 
-def test_only_the_sample_config_projects_chroma():
+def test_only_the_sample_config_projects_chroma_and_ensembles():
     sample = Config.fromfile(osp.join(ROOT, 'configs', SAMPLE_ASTF_CONFIG))
     assert sample.model.chroma_420 is True
+    assert sample.model.stage1_ensemble == dict(
+        type='SpatialTemporalEnsemble', is_temporal_ensemble=False)
     assert sample.model.fusion.sharpen_amount == 0.1
-    # the paper's configs keep its pipeline (no projection)
+    # the paper's configs keep its pipeline (no projection, one pass)
     paper = glob.glob(osp.join(ROOT, 'configs', 'astf', '*fusion*.py'))
     assert paper
     for path in paper:
-        assert not Config.fromfile(path).model.get('chroma_420', False), path
+        model = Config.fromfile(path).model
+        assert not model.get('chroma_420', False), path
+        assert model.get('stage1_ensemble') is None, path
 
 
 def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):

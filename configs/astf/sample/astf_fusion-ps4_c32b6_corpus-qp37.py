@@ -39,6 +39,13 @@ model = dict(
     # networks invent full-resolution chroma detail): +0.013-0.021 dB on
     # every row on the corpus validation split (README, model zoo).
     chroma_420=True,
+    # Stage 1 on the 8 flips and transposes of each clip, averaged (mmagic's
+    # SpatialTemporalEnsemble; 8x stage 1's time): +0.015 dB on the corpus
+    # validation split, every video up, and +0.015 dB for fuse+sharp
+    # (benchmarks/results/stage1_self_ensemble_corpus_val.md). For speed:
+    # --cfg-options model.stage1_ensemble=None
+    stage1_ensemble=dict(
+        type='SpatialTemporalEnsemble', is_temporal_ensemble=False),
     # The largest sharpening that keeps PSNR at the input's on the training
     # split (tools/analysis_tools/sharpen_sweep.py; table in the README).
     fusion=dict(sharpen_amount=0.1))
