@@ -9,6 +9,7 @@ from mmagic.registry import MODELS
 from mmengine.config import Config
 
 from astf_mm.apis import init_astf_model
+from astf_mm.models.self_ensemble import build_self_ensemble
 from tests.utils import ROOT, SAMPLE_ASTF
 
 # the stage configs the shipped sample networks were trained with
@@ -57,11 +58,14 @@ def test_end_to_end_equals_the_chained_networks():
         })
         networks[name] = net.eval()
     fusion = MODELS.build(cfg.model.fusion)
+    # the sample config runs stage 1 on the 8 flips/transposes, averaged
+    ensemble = build_self_ensemble(cfg.model.get('stage1_ensemble'))
 
     torch.manual_seed(0)
     lqs = torch.rand(1, 4, 3, 48, 64)
     with torch.no_grad():
-        stage1 = networks['stage1'](lqs).clamp(0, 1)
+        stage1 = (networks['stage1'](lqs) if ensemble is None else ensemble(
+            lqs, networks['stage1'])).clamp(0, 1)
         stage1 = (stage1 * 255).round() / 255
         refined1 = networks['enhancenet1'](stage1).clamp(0, 1)
         refined2 = networks['enhancenet2'](stage1).clamp(0, 1)
