@@ -8,6 +8,9 @@
 # each frame by 1 / its MSE, so every frame counts in dB, as the per-video
 # evaluation counts it. Beyond the paper (Charbonnier); the LDV configs keep
 # the paper's recipe.
+# Measured, not shipped (benchmarks/results/stage1_psnr_loss_cpu.md): on the
+# validation split it lifted the clips above 33 dB (+0.219 -> +0.249 dB) and
+# lost on the rest (+0.157 -> +0.139, three below their input).
 # Resumable:
 #   python tools/train.py CONFIG --resume
 _base_ = './stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py'
