@@ -124,7 +124,9 @@ class ASTF(BaseModel):
         self.channels_last = channels_last
         self._chroma = Chroma420Projection(enabled=chroma_420)
         if stage1_ensemble is not None and stage1 is None:
-            raise ValueError('stage1_ensemble needs a stage 1.')
+            raise ValueError(
+                'stage1_ensemble needs a stage 1: with stage1=None set '
+                'stage1_ensemble=None too.')
         self.stage1_ensemble = build_self_ensemble(stage1_ensemble)
         self.checkpoint_sha256: Dict[str, str] = {}
         self.init_weights()

@@ -143,7 +143,8 @@ def test_bad_inputs_are_named(tiny, tmp_path):
 def test_a_model_without_stage1_has_no_stage1_row(tiny, tmp_path):
     config = tmp_path / 'no_stage1.py'
     config.write_text(
-        f"_base_ = '{tiny['config']}'\nmodel = dict(stage1=None)\n")
+        f"_base_ = '{tiny['config']}'\n"
+        'model = dict(stage1=None, stage1_ensemble=None)\n')
     inferencer = ASTFInferencer(str(config), device='cpu', show_progress=False)
     lq = stack(tiny['clip'])
     pred = inferencer(lq, intermediates=True)['predictions'][0]

@@ -255,6 +255,7 @@ def build_candidate(args: argparse.Namespace,
     cfg_options = dict(args.cfg_options or {})
     if not with_stage1:
         cfg_options['model.stage1'] = None
+        cfg_options['model.stage1_ensemble'] = None  # it runs stage 1
     for index, (net, checkpoint) in enumerate(
             zip(('enhancenet1', 'enhancenet2'), pair), start=1):
         if checkpoint is None:
