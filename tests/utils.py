@@ -1,5 +1,5 @@
 """Helpers shared by tests: tiny frame datasets in the configs' layout,
-tiny ASTF networks."""
+tiny ASTF networks, frames with 4:2:0 chroma."""
 import os.path as osp
 from pathlib import Path
 from typing import Dict, Sequence
@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from astf_mm.models.fusion import LUMA_WEIGHTS
 from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -149,3 +150,32 @@ def tiny_overrides(data_root: Path, work_dir: Path, max_iters: int = 2,
         'default_hooks.checkpoint.interval': 1,
         'default_hooks.logger.interval': 1,
     }
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    kr, kg, kb = LUMA_WEIGHTS
+    return kr * x[..., 0, :, :] + kg * x[..., 1, :, :] + kb * x[..., 2, :, :]
+
+
+def colour_differences(x: torch.Tensor) -> torch.Tensor:
+    """``(R - Y, B - Y)``: Cr and Cb up to constants."""
+    y = luma(x)
+    return torch.stack((x[..., 0, :, :] - y, x[..., 2, :, :] - y), dim=-3)
+
+
+def frame_420(shape, seed: int = 0) -> torch.Tensor:
+    """RGB frames of full-resolution luma and 2x2-block chroma, in range."""
+    gen = torch.Generator().manual_seed(seed)
+    *lead, _, h, w = shape
+    y = 0.3 + 0.4 * torch.rand(*lead, h, w, generator=gen)
+    half = (*lead, (h + 1) // 2, (w + 1) // 2)
+    cr = 0.1 * (torch.rand(half, generator=gen) - 0.5)
+    cb = 0.1 * (torch.rand(half, generator=gen) - 0.5)
+
+    def up(c):
+        return c.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
+
+    kr, kg, kb = LUMA_WEIGHTS
+    r, b = y + up(cr), y + up(cb)
+    g = (y - kr * r - kb * b) / kg
+    return torch.stack((r, g, b), dim=-3)

@@ -6,7 +6,7 @@ from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 from mmengine.model import BaseModel
 
-from .chroma import Chroma420Projection
+from .chroma import Chroma420Projection, keep_input_chroma
 from .chunking import chunk_windows
 from .enhance_net import EnhanceNet
 from .self_ensemble import build_self_ensemble
@@ -82,6 +82,11 @@ class ASTF(BaseModel):
             :func:`~astf_mm.models.self_ensemble.build_self_ensemble`).
             The refiners run once: an average would wash out the texture
             they are trained to add. Default: None.
+        stage1_luma_only (bool): Keep the input's colour in stage 1's
+            output and take only its luma
+            (:func:`~astf_mm.models.chroma.keep_input_chroma`), before the
+            4:2:0 projection and the rounding; the refiners read it so.
+            Default: False.
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
             Default: scales 0-255 frames to [0, 1].
         init_cfg (dict, optional): Unused (the networks carry their own).
@@ -99,6 +104,7 @@ class ASTF(BaseModel):
                  channels_last: bool = True,
                  chroma_420: bool = False,
                  stage1_ensemble: Optional[dict] = None,
+                 stage1_luma_only: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -128,6 +134,11 @@ class ASTF(BaseModel):
                 'stage1_ensemble needs a stage 1: with stage1=None set '
                 'stage1_ensemble=None too.')
         self.stage1_ensemble = build_self_ensemble(stage1_ensemble)
+        if stage1_luma_only and stage1 is None:
+            raise ValueError(
+                'stage1_luma_only needs a stage 1: with stage1=None set '
+                'stage1_luma_only=False too.')
+        self.stage1_luma_only = stage1_luma_only
         self.checkpoint_sha256: Dict[str, str] = {}
         self.init_weights()
 
@@ -204,6 +215,8 @@ class ASTF(BaseModel):
                 raw = self.stage1(lqs)
             else:
                 raw = self.stage1_ensemble(lqs, self.stage1)
+            if self.stage1_luma_only:
+                raw = keep_input_chroma(raw, lqs)
             stage1 = chroma(raw.clamp_(0, 1)).mul_(255).round_().div_(255)
         # only EnhanceNet refiners take shared flows; other generators are
         # called with the frames alone

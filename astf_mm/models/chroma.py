@@ -77,6 +77,38 @@ def project_chroma_420(frames: Tensor, data_range: float = 1.0) -> Tensor:
     return out.clamp_(0.0, data_range).to(frames.dtype)
 
 
+def keep_input_chroma(frames: Tensor,
+                      lqs: Tensor,
+                      data_range: float = 1.0) -> Tensor:
+    """The luma of ``frames`` with the colour of ``lqs``.
+
+    Each pixel keeps the input's colour differences ``B - Y`` and ``R - Y``
+    and takes the output's BT.601 luma, which is the input plus the luma
+    change added to all three channels (``kr + kg + kb = 1``). Compressed-
+    video enhancers of the MFQE / STDF line restore luma only; at this
+    scale a network's chroma changes fail to carry over to unseen colours
+    (README, model zoo).
+
+    Args:
+        frames (Tensor): A network's output ``(..., 3, h, w)``, RGB.
+        lqs (Tensor): Its input, the same shape.
+        data_range (float): Value of white. Default: 1.0.
+
+    Returns:
+        Tensor: ``lqs`` plus the luma change, clamped to
+        ``[0, data_range]``; the shape and dtype of ``frames``.
+    """
+    if frames.shape != lqs.shape or frames.dim() < 3 or \
+            frames.size(-3) != 3:
+        raise ValueError('keep_input_chroma expects RGB output and input of '
+                         'one shape (..., 3, h, w), got '
+                         f'{tuple(frames.shape)} and {tuple(lqs.shape)}.')
+    weights = frames.new_tensor(LUMA_WEIGHTS).view(3, 1, 1)
+    change = ((frames - lqs.to(frames.dtype)) * weights).sum(
+        dim=-3, keepdim=True)
+    return (lqs.to(frames.dtype) + change).clamp_(0.0, data_range)
+
+
 def is_chroma_420(frames: Tensor,
                   tolerance: float = CHROMA_420_TOLERANCE,
                   data_range: float = 1.0) -> bool:

@@ -12,6 +12,7 @@ from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils import checkpoint as checkpoint_utils
 from astf_mm.utils.checksum import sha256_of
 from astf_mm.utils.cli import add_astf_model_args
+from tests.utils import colour_differences, frame_420, luma
 
 TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
 
@@ -313,3 +314,28 @@ def test_stage1_ensemble_averages_eight_stage1_passes(tmp_path):
              enhancenet1=spec(tmp_path / 'e1.pth'),
              enhancenet2=spec(tmp_path / 'e2.pth'),
              stage1_ensemble=dict(type='SpatialTemporalEnsemble'))
+
+
+def test_stage1_luma_only_keeps_the_input_colour(tmp_path):
+    lqs = frame_420((1, 3, 3, 16, 20), seed=4)
+    model = build(tmp_path, same_spynet=True)
+    plain = model.enhance(lqs)
+    model.stage1_luma_only = True
+    out = model.enhance(lqs)
+    # stage 1's luma change on all three channels, rounded to 8 bits
+    with torch.no_grad():
+        raw = model.stage1(lqs)
+    change = luma(raw) - luma(lqs)
+    expected = (lqs + change.unsqueeze(-3)).clamp(0, 1).mul(255).round() / 255
+    assert (out['stage1'] - expected).abs().max() <= 1 / 255 + 1e-6
+    assert (colour_differences(out['stage1']) -
+            colour_differences(lqs)).abs().max() <= 1 / 255
+    assert (colour_differences(plain['stage1']) -
+            colour_differences(lqs)).abs().max() > 2 / 255
+    # the refiners read it
+    assert not torch.equal(out['enhancenet2'], plain['enhancenet2'])
+    with pytest.raises(ValueError, match='stage1_luma_only'):
+        ASTF(stage1=None,
+             enhancenet1=spec(tmp_path / 'e1.pth'),
+             enhancenet2=spec(tmp_path / 'e2.pth'),
+             stage1_luma_only=True)

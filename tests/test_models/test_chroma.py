@@ -3,37 +3,9 @@ import torch
 
 from astf_mm.models import chroma
 from astf_mm.models.chroma import (CHROMA_420_TOLERANCE, Chroma420Projection,
-                                   is_chroma_420, project_chroma_420)
-from astf_mm.models.fusion import LUMA_WEIGHTS
-
-
-def luma(x: torch.Tensor) -> torch.Tensor:
-    kr, kg, kb = LUMA_WEIGHTS
-    return kr * x[..., 0, :, :] + kg * x[..., 1, :, :] + kb * x[..., 2, :, :]
-
-
-def colour_differences(x: torch.Tensor) -> torch.Tensor:
-    """``(R - Y, B - Y)``: Cr and Cb up to constants."""
-    y = luma(x)
-    return torch.stack((x[..., 0, :, :] - y, x[..., 2, :, :] - y), dim=-3)
-
-
-def frame_420(shape, seed: int = 0) -> torch.Tensor:
-    """RGB frames of full-resolution luma and 2x2-block chroma, in range."""
-    gen = torch.Generator().manual_seed(seed)
-    *lead, _, h, w = shape
-    y = 0.3 + 0.4 * torch.rand(*lead, h, w, generator=gen)
-    half = (*lead, (h + 1) // 2, (w + 1) // 2)
-    cr = 0.1 * (torch.rand(half, generator=gen) - 0.5)
-    cb = 0.1 * (torch.rand(half, generator=gen) - 0.5)
-
-    def up(c):
-        return c.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
-
-    kr, kg, kb = LUMA_WEIGHTS
-    r, b = y + up(cr), y + up(cb)
-    g = (y - kr * r - kb * b) / kg
-    return torch.stack((r, g, b), dim=-3)
+                                   is_chroma_420, keep_input_chroma,
+                                   project_chroma_420)
+from tests.utils import colour_differences, frame_420, luma
 
 
 def test_a_420_frame_is_a_fixed_point():
@@ -163,3 +135,37 @@ def test_projection_follows_the_input_and_warns_once(monkeypatch):
     assert torch.equal(Chroma420Projection(enabled=False).for_input(lqs)(out),
                        out)
     assert len(logged) == 1
+
+
+def test_keep_input_chroma_takes_luma_from_the_output_colour_from_the_input():
+    lqs = frame_420((2, 3, 3, 10, 14), seed=1)
+    gen = torch.Generator().manual_seed(2)
+    out = lqs + 0.05 * (torch.rand(lqs.shape, generator=gen) - 0.5)
+    kept = keep_input_chroma(out, lqs)
+    assert torch.allclose(luma(kept), luma(out), atol=1e-6)
+    assert torch.allclose(
+        colour_differences(kept), colour_differences(lqs), atol=1e-6)
+    # the input plus the luma change, the same on the three channels
+    change = (kept - lqs)
+    assert torch.allclose(
+        change[..., 0, :, :], change[..., 2, :, :], atol=1e-6)
+    assert torch.allclose(change[..., 1, :, :], luma(out) - luma(lqs),
+                          atol=1e-6)
+    # a 4:2:0 input gives a 4:2:0 output
+    assert torch.allclose(project_chroma_420(kept), kept, atol=1e-6)
+
+
+def test_keep_input_chroma_clamps_and_checks_shapes():
+    lqs = torch.full((1, 3, 4, 4), 0.98)
+    out = lqs + 0.05  # luma +0.05: beyond white on every channel
+    kept = keep_input_chroma(out.double(), lqs)
+    assert kept.dtype == torch.float64
+    assert torch.all(kept == 1.0)
+    out = lqs.clone()
+    out[:, 1] = 0.9  # luma -0.587 x 0.08 on every channel
+    assert torch.allclose(
+        keep_input_chroma(out, lqs), torch.full_like(lqs, 0.93304))
+    with pytest.raises(ValueError, match='one shape'):
+        keep_input_chroma(out[..., :3], lqs)
+    with pytest.raises(ValueError, match='RGB'):
+        keep_input_chroma(out[:, :2], lqs[:, :2])

@@ -172,6 +172,52 @@ def test_trade_off_gradient():
     assert pred.grad.abs().sum() > 0
 
 
+def test_block_mean_charbonnier_sees_brightness_not_texture():
+    target = clip(0, shape=(1, 2, 3, 32, 32))
+    loss = CharbonnierLPIPSLoss(
+        alpha=1.0,
+        beta=0.0,
+        charbonnier_reduction='mean',
+        charbonnier_downsample=4,
+        net='alex',
+        pretrained_backbone=False)
+    # a +-0.2 checkerboard has a zero mean in every 4x4 block: no cost,
+    # though every pixel is 0.2 off (the pixel Charbonnier's 0.2)
+    rows, cols = torch.meshgrid(
+        torch.arange(32), torch.arange(32), indexing='ij')
+    checker = 0.2 * (1 - 2 * ((rows + cols) % 2)).float()
+    assert loss(target + checker, target).item() == pytest.approx(
+        0.0, abs=1e-5)
+    assert loss.last_terms['charbonnier'] < 1e-5
+    # a uniform shift of 0.05 costs 0.05, as on pixels
+    assert loss(target + 0.05, target).item() == pytest.approx(
+        0.05, rel=1e-4)
+    # one pixel off by 1.6 moves its block's mean by 0.1: 0.1 over the
+    # 1 x 2 x 3 x 8 x 8 block means
+    spot = target.clone()
+    spot[0, 1, 2, 6, 9] += 1.6
+    # (the untouched blocks add sqrt(eps) = 1e-6 each)
+    assert loss(spot, target).item() == pytest.approx(
+        0.1 / 384 + 1e-6, rel=1e-3)
+
+
+def test_block_means_keep_partial_edge_blocks():
+    loss = CharbonnierLPIPSLoss(
+        charbonnier_downsample=2, net='alex', pretrained_backbone=False)
+    frames = torch.arange(9.).reshape(1, 1, 1, 3, 3).expand(2, 3, 3, 3, 3)
+    means = loss.block_means(frames)
+    assert means.shape == (2, 3, 3, 2, 2)
+    # blocks {0,1,3,4}, {2,5}, {6,7}, {8}
+    expected = torch.tensor([[2.0, 3.5], [6.5, 8.0]])
+    assert torch.equal(means[1, 2, 0], expected)
+    one = CharbonnierLPIPSLoss(net='alex', pretrained_backbone=False)
+    assert one.block_means(frames) is frames
+    for bad in (0, 2.5, -1):
+        with pytest.raises(ValueError, match='charbonnier_downsample'):
+            CharbonnierLPIPSLoss(
+                charbonnier_downsample=bad, pretrained_backbone=False)
+
+
 def test_frame_psnr_loss_is_minus_the_mean_frame_psnr():
     target = clip(0, shape=(2, 3, 3, 8, 8))
     # Frame (i, j) is off by a constant 0.01 * (1 + i + j): known PSNRs.

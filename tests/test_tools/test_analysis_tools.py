@@ -118,6 +118,17 @@ def test_sweep_of_refiner_candidates_scores_each_pair_as_its_own_run(
                                f'`{ckpts[2]}`, amount {amount} ')
     else:
         assert last == 'No candidate keeps the input\'s PSNR at any amount.'
+    # stage 1's settings reach the stage-1 run and leave the refiner runs:
+    # with stage1_luma_only the candidates' table is still the plain
+    # sweep's, and differs from the one without it
+    luma = ['--cfg-options', 'model.stage1_luma_only=True']
+    candidates = sharpen_sweep.sweep(
+        sharpen_sweep.parse_args(common + ['--enhancenet1', ckpts[1], other,
+                                           '--enhancenet2', ckpts[2]] +
+                                 luma)).split('### ')[1]
+    single = sharpen_sweep.sweep(
+        sharpen_sweep.parse_args(common + ['--checkpoints', *ckpts] + luma))
+    assert rows(candidates) == rows(single) != rows(singles[0])
     # a pin of one checkpoint per network cannot hold for candidates
     with pytest.raises(SystemExit):
         sharpen_sweep.parse_args(common + [
@@ -324,9 +335,11 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
     with pytest.raises(SystemExit, match='--overwrite'):
         eval_network.main(argv)
     # --chroma-420 scores the projected output, --self-ensemble the average
-    # of 8 passes: another output row each, the same input row, named
+    # of 8 passes, --luma-only the input's colour with the output's luma:
+    # another output row each, the same input row, named
     for flag, title in (('--chroma-420', '4:2:0 chroma projection'),
-                        ('--self-ensemble', 'x8 self-ensemble')):
+                        ('--self-ensemble', 'x8 self-ensemble'),
+                        ('--luma-only', 'luma only')):
         eval_network.main(argv + [flag, '--overwrite'])
         scored = json.loads((tmp_path / 'eval' / 'heldout.json').read_text())
         for video in ('c', 'd'):

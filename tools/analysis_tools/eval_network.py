@@ -25,7 +25,7 @@ from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
-from astf_mm.models.chroma import Chroma420Projection
+from astf_mm.models.chroma import Chroma420Projection, keep_input_chroma
 from astf_mm.models.self_ensemble import build_self_ensemble
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
@@ -53,6 +53,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='average the outputs of the 8 flips and transposes of each '
         'clip (mmagic\'s SpatialTemporalEnsemble), as the sample ASTF '
         'config runs stage 1')
+    parser.add_argument(
+        '--luma-only',
+        action='store_true',
+        help='keep the input\'s colour and take only the output\'s luma, '
+        'as the ASTF model\'s stage1_luma_only does')
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args(argv)
@@ -67,6 +72,8 @@ def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
 
     def run(lqs):
         out = network(lqs) if ensemble is None else ensemble(lqs, network)
+        if args.luma_only:
+            out = keep_input_chroma(out, lqs)
         return {'lq': lqs, 'out': chroma.for_input(lqs)(out)}
 
     results = {}
@@ -131,9 +138,10 @@ def main(argv=None) -> None:
     results = evaluate(args)
     chroma = ', 4:2:0 chroma projection' if args.chroma_420 else ''
     ensemble = ', x8 self-ensemble' if args.self_ensemble else ''
+    luma = ', luma only' if args.luma_only else ''
     markdown = table(
         results, f'{args.checkpoint} on {args.data_root}/{args.ann_file}'
-        f'{ensemble}{chroma}')
+        f'{ensemble}{luma}{chroma}')
     atomic_write_text(args.out, markdown)
     atomic_write_text(json_out, json.dumps(results, indent=2))
     print(markdown)

@@ -254,8 +254,12 @@ def build_candidate(args: argparse.Namespace,
     checkpoints = list(args.checkpoints) if args.checkpoints else None
     cfg_options = dict(args.cfg_options or {})
     if not with_stage1:
-        cfg_options['model.stage1'] = None
-        cfg_options['model.stage1_ensemble'] = None  # it runs stage 1
+        # stage 1's settings go with it (they refuse a model without it)
+        cfg_options.update({
+            'model.stage1': None,
+            'model.stage1_ensemble': None,
+            'model.stage1_luma_only': False
+        })
     for index, (net, checkpoint) in enumerate(
             zip(('enhancenet1', 'enhancenet2'), pair), start=1):
         if checkpoint is None:
