@@ -44,7 +44,9 @@ from astf_mm.engine.dist_shard import (DistInfo, VideoTask, init_dist,
                                        run_sharded)
 from astf_mm.io import (OutputPathError, check_output_path, exit_on_sigterm,
                         list_frame_files, read_frames, write_png_folder)
+from astf_mm.models.astf_model import run_stage1
 from astf_mm.models.chroma import Chroma420Projection
+from astf_mm.models.self_ensemble import build_self_ensemble
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
 MANIFEST = 'export_manifest.json'
@@ -72,6 +74,16 @@ def parse_args() -> argparse.Namespace:
         help='project the outputs onto 4:2:0 chroma, as the ASTF model with '
         'chroma_420=True hands stage 1 to the refiners (videos exported '
         'without it are rewritten)')
+    parser.add_argument(
+        '--self-ensemble',
+        action='store_true',
+        help='average the outputs of the 8 flips and transposes of each '
+        'clip, as the ASTF model with stage1_ensemble runs stage 1')
+    parser.add_argument(
+        '--luma-only',
+        action='store_true',
+        help='keep the input\'s colour and take only the output\'s luma, '
+        'as the ASTF model with stage1_luma_only=True')
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args()
@@ -107,7 +119,9 @@ def export(config: str,
            overlap: int = 2,
            device: str = 'cpu',
            dist: Optional[DistInfo] = None,
-           chroma_420: bool = False) -> List[str]:
+           chroma_420: bool = False,
+           self_ensemble: bool = False,
+           luma_only: bool = False) -> List[str]:
     """Export stage-1 outputs; returns the videos written by this call
     (on every rank, when ``dist`` is a torchrun process)."""
     cfg = Config.fromfile(config)
@@ -134,9 +148,15 @@ def export(config: str,
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = init_generator(config, checkpoint, device=device)
     chroma = Chroma420Projection(enabled=chroma_420)
+    ensemble = build_self_ensemble(
+        dict(type='SpatialTemporalEnsemble') if self_ensemble else None)
 
     def run(lqs: torch.Tensor) -> dict:
-        return {'stage1': chroma.for_input(lqs)(network(lqs))}
+        return {
+            'stage1':
+            run_stage1(network, lqs, ensemble, luma_only,
+                       chroma.for_input(lqs))
+        }
 
     def count_frames(task: VideoTask) -> int:
         return len(list_frame_files(task.source))
@@ -156,7 +176,9 @@ def export(config: str,
     return run_sharded(tasks, process, count_frames,
                        osp.join(data_root, out_folder, MANIFEST),
                        network.checkpoint_sha256 +
-                       (' chroma_420' if chroma_420 else ''), dist)
+                       (' chroma_420' if chroma_420 else '') +
+                       (' self_ensemble' if self_ensemble else '') +
+                       (' luma_only' if luma_only else ''), dist)
 
 
 def main() -> None:
@@ -166,7 +188,7 @@ def main() -> None:
         written = export(args.config, args.checkpoint, args.data_root,
                          args.lq_folder, args.out_folder, args.ann_files,
                          args.max_seq_len, args.overlap, dist.device, dist,
-                         args.chroma_420)
+                         args.chroma_420, args.self_ensemble, args.luma_only)
     except (OutputPathError, ValueError) as err:
         sys.exit(f'error: {err}')
     if dist.rank == 0:

@@ -27,6 +27,38 @@ ROW_TITLES = {
 }
 
 
+def run_stage1(network: torch.nn.Module,
+               lqs: torch.Tensor,
+               ensemble: Optional[torch.nn.Module] = None,
+               luma_only: bool = False,
+               chroma: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+               ) -> torch.Tensor:
+    """Stage 1's output as :class:`ASTF` hands it to the refiners, before
+    the 8-bit rounding; also what the tools that run stage 1 alone
+    (``export_stage1.py``, ``eval_network.py``) write and score.
+
+    Args:
+        network (nn.Module): The stage-1 network.
+        lqs (Tensor): Compressed frames ``(n, t, 3, h, w)`` in [0, 1].
+        ensemble (nn.Module, optional): A self-ensemble
+            (:func:`~astf_mm.models.self_ensemble.build_self_ensemble`)
+            running the network. Default: None (one pass).
+        luma_only (bool): Keep the input's colour
+            (:func:`~astf_mm.models.chroma.keep_input_chroma`).
+            Default: False.
+        chroma (callable, optional): The input's 4:2:0 projection
+            (:meth:`Chroma420Projection.for_input`). Default: None.
+
+    Returns:
+        Tensor: The output, clamped to [0, 1].
+    """
+    raw = network(lqs) if ensemble is None else ensemble(lqs, network)
+    if luma_only:
+        raw = keep_input_chroma(raw, lqs)
+    raw = raw.clamp_(0, 1)
+    return raw if chroma is None else chroma(raw)
+
+
 @MODELS.register_module()
 class ASTF(BaseModel):
     """ASTF at test time: stage 1, two refiners, fusion and sharpening.
@@ -211,13 +243,9 @@ class ASTF(BaseModel):
         if self.stage1 is None:
             stage1 = lqs
         else:
-            if self.stage1_ensemble is None:
-                raw = self.stage1(lqs)
-            else:
-                raw = self.stage1_ensemble(lqs, self.stage1)
-            if self.stage1_luma_only:
-                raw = keep_input_chroma(raw, lqs)
-            stage1 = chroma(raw.clamp_(0, 1)).mul_(255).round_().div_(255)
+            stage1 = run_stage1(self.stage1, lqs, self.stage1_ensemble,
+                                self.stage1_luma_only,
+                                chroma).mul_(255).round_().div_(255)
         # only EnhanceNet refiners take shared flows; other generators are
         # called with the frames alone
         shared = {}

@@ -188,6 +188,32 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     # float rounding (chunks vs the whole clip) may flip an 8-bit level
     diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    # --self-ensemble --luma-only: all rewritten again, as the input plus
+    # the luma change of the 8-pass average (flips and transposes undone),
+    # projected (a clamp at black or white changes a block's colour)
+    both = subprocess.run(
+        cmd + ['--chroma-420', '--self-ensemble', '--luma-only'],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True)
+    assert 'Wrote 3 videos' in both.stdout
+    with torch.no_grad():
+        passes = []
+        for transpose in (False, True):
+            for dims in ((), (-1, ), (-2, ), (-2, -1)):
+                y = x.transpose(-1, -2) if transpose else x
+                y = net(y.flip(dims) if dims else y)
+                y = y.flip(dims) if dims else y
+                passes.append(y.transpose(-1, -2) if transpose else y)
+        mean = torch.stack(passes).mean(0)[0]
+        weights = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+        change = ((mean - x[0]) * weights).sum(-3, keepdim=True)
+        ref = (project_chroma_420(
+            (x[0] + change).clamp(0, 1)) * 255).round().byte()
+    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
+    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-2
 
 
 def make_clip(path, num_frames: int = 6):

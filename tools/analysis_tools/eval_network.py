@@ -25,7 +25,8 @@ from astf_mm.datasets import videos_from_ann
 from astf_mm.evaluation import frame_psnr, frame_ssim
 from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
-from astf_mm.models.chroma import Chroma420Projection, keep_input_chroma
+from astf_mm.models.astf_model import run_stage1
+from astf_mm.models.chroma import Chroma420Projection
 from astf_mm.models.self_ensemble import build_self_ensemble
 from astf_mm.utils.cli import add_device_arg, add_stream_args
 
@@ -71,10 +72,13 @@ def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         dict(type='SpatialTemporalEnsemble') if args.self_ensemble else None)
 
     def run(lqs):
-        out = network(lqs) if ensemble is None else ensemble(lqs, network)
-        if args.luma_only:
-            out = keep_input_chroma(out, lqs)
-        return {'lq': lqs, 'out': chroma.for_input(lqs)(out)}
+        return {
+            'lq':
+            lqs,
+            'out':
+            run_stage1(network, lqs, ensemble, args.luma_only,
+                       chroma.for_input(lqs))
+        }
 
     results = {}
     videos = videos_from_ann(args.data_root, [args.ann_file])
