@@ -122,8 +122,9 @@ print(json.dumps(dict(
             if 'sha256=' in line:
                 pins.append(line.split("'")[1])
     assert found['digests'] == [pins, pins]
-    shipped = osp.join(site, 'astf_mm', '.mim', 'checkpoints', 'sample',
-                       'stage2_enhancenet1-lpips-ps4_c32b6_corpus-qp37.pth')
+    shipped = osp.join(
+        site, 'astf_mm', '.mim', 'checkpoints', 'sample',
+        'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_corpus-qp37.pth')
     assert found['checkpoint'] == shipped
     with open(shipped, 'rb') as f:
         assert _sha256(f.read()) == pins[1]

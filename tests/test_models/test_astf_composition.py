@@ -17,7 +17,7 @@ STAGE_CONFIGS = dict(
     stage1='configs/astf/sample/'
     'stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py',
     enhancenet1='configs/astf/sample/'
-    'stage2_enhancenet1-lpips-ps4_c32b6_1xb4-500_corpus-qp37.py',
+    'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_1xb4-500_corpus-qp37.py',
     enhancenet2='configs/astf/sample/'
     'stage2_enhancenet2-tradeoff-ps4_c32b6_1xb4-500_corpus-qp37.py')
 

@@ -27,8 +27,8 @@ model = dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
-            'stage2_enhancenet1-lpips-ps4_c32b6_corpus-qp37.pth',
-            sha256='d32cb7b2947c08c81ed9ff3e618145a43da572476a5db88542e1837a69e50e36')),
+            'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_corpus-qp37.pth',
+            sha256='b00a4928180b7bf9695e9b7505ca20ca7372dc2679ad714eaf7b72392f0f3a23')),
     enhancenet2=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(

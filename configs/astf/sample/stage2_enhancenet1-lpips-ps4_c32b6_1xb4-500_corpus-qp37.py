@@ -1,7 +1,9 @@
-# EnhanceNet1 of the corpus-trained sample models: the sample EnhanceNet1
-# recipe (LPIPS-VGG only, lr 5e-4, EMA, SPyNet frozen) with the stage-1
-# corpus network, on the corpus, starting from the shipped stage 1 and
-# reading its outputs:
+# The refiners' recipe of the corpus-trained sample models, with the
+# paper's EnhanceNet1 loss (LPIPS-VGG only; lr 5e-4, EMA, SPyNet frozen):
+# the stage-1 corpus network, on the corpus, starting from the shipped
+# stage 1 and reading its outputs. The shipped EnhanceNet1 is trained with
+# its child `...enhancenet1-lpips-lowpass-...` (LPIPS alone darkened clean
+# unseen footage); EnhanceNet2 inherits from here too. Stage 1's outputs:
 #   python tools/export_stage1.py \
 #     configs/astf/sample/stage1_enhancenet-ps4_c32b6_1xb4-20k_corpus-qp37.py \
 #     checkpoints/sample/stage1_enhancenet-ps4_c32b6_corpus-qp37.pth \
