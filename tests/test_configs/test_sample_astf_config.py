@@ -15,7 +15,7 @@ def test_only_the_sample_config_projects_chroma_and_ensembles():
     assert sample.model.chroma_420 is True
     assert sample.model.stage1_ensemble == dict(
         type='SpatialTemporalEnsemble', is_temporal_ensemble=False)
-    assert sample.model.fusion.sharpen_amount == 0.1
+    assert sample.model.fusion.sharpen_amount == 0.3
     # the paper's configs keep its pipeline (no projection, one pass)
     paper = glob.glob(osp.join(ROOT, 'configs', 'astf', '*fusion*.py'))
     assert paper
@@ -30,7 +30,8 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
     monkeypatch.chdir(ROOT)  # the configs name the checkpoint from there
     lqs = torch.rand(
         1, 3, 3, 32, 36, generator=torch.Generator().manual_seed(0))
-    for name in ('enhancenet1-lpips', 'enhancenet2-tradeoff'):
+    for name in ('enhancenet1-lpips', 'enhancenet1-lpips-lowpass',
+                 'enhancenet2-tradeoff'):
         cfg = Config.fromfile(
             osp.join(ROOT, 'configs', 'astf', 'sample', f'stage2_{name}'
                      '-ps4_c32b6_1xb4-500_corpus-qp37.py'))
@@ -47,3 +48,29 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
         assert torch.equal(outputs[True], lqs), name
         # without the reset it is stage 1 itself, which changes the frames
         assert (outputs[False] - lqs).abs().mean() > 1e-4, name
+
+
+def test_only_the_sample_enhancenet1_holds_brightness():
+    """The shipped EnhanceNet1 adds a Charbonnier term on 8x8 block means
+    to LPIPS; the paper's EnhanceNet1 configs keep LPIPS alone."""
+    sample = Config.fromfile(
+        osp.join(ROOT, 'configs', 'astf', 'sample',
+                 'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_1xb4-500_'
+                 'corpus-qp37.py'))
+    assert sample.model.pixel_loss == dict(
+        type='CharbonnierLPIPSLoss',
+        alpha=1.0,
+        beta=1.0,
+        charbonnier_reduction='mean',
+        lpips_reduction='mean',
+        charbonnier_downsample=8,
+        net='vgg')
+    astf = Config.fromfile(osp.join(ROOT, 'configs', SAMPLE_ASTF_CONFIG))
+    assert astf.model.enhancenet1.init_cfg.checkpoint.endswith(
+        'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_corpus-qp37.pth')
+    paper = glob.glob(
+        osp.join(ROOT, 'configs', 'astf', 'stage2_enhancenet1*.py'))
+    assert paper
+    for path in paper:
+        assert Config.fromfile(path).model.pixel_loss.type == 'LPIPSLoss', \
+            path

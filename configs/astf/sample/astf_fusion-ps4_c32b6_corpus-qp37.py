@@ -48,6 +48,6 @@ model = dict(
         type='SpatialTemporalEnsemble', is_temporal_ensemble=False),
     # The largest sharpening that keeps PSNR at the input's on the training
     # split (tools/analysis_tools/sharpen_sweep.py; table in the README).
-    fusion=dict(sharpen_amount=0.1))
+    fusion=dict(sharpen_amount=0.3))
 
 test_dataloader = _base_.sample_val_dataloader
