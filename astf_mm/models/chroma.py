@@ -85,9 +85,10 @@ def keep_input_chroma(frames: Tensor,
     Each pixel keeps the input's colour differences ``B - Y`` and ``R - Y``
     and takes the output's BT.601 luma, which is the input plus the luma
     change added to all three channels (``kr + kg + kb = 1``). Compressed-
-    video enhancers of the MFQE / STDF line restore luma only; at this
-    scale a network's chroma changes fail to carry over to unseen colours
-    (README, model zoo).
+    video enhancers of the MFQE / STDF line restore luma only. For footage
+    whose colour a network gets wrong; the sample stage 1's colour changes
+    are most of its gain on the corpus validation split (README, ASTF
+    details).
 
     Args:
         frames (Tensor): A network's output ``(..., 3, h, w)``, RGB.
