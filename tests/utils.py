@@ -179,3 +179,17 @@ def frame_420(shape, seed: int = 0) -> torch.Tensor:
     r, b = y + up(cr), y + up(cb)
     g = (y - kr * r - kb * b) / kg
     return torch.stack((r, g, b), dim=-3)
+
+
+def flips_and_transposes_mean(network, clip: torch.Tensor) -> torch.Tensor:
+    """The x8 geometric self-ensemble derived by hand (independent of
+    mmagic's code): the network on the 4 flips of the clip and of its
+    transpose, each output transformed back, averaged."""
+    passes = []
+    for transpose in (False, True):
+        for dims in ((), (-1, ), (-2, ), (-2, -1)):
+            x = clip.transpose(-1, -2) if transpose else clip
+            y = network(x.flip(dims) if dims else x)
+            y = y.flip(dims) if dims else y
+            passes.append(y.transpose(-1, -2) if transpose else y)
+    return torch.stack(passes).mean(0)

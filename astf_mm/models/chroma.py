@@ -104,10 +104,10 @@ def keep_input_chroma(frames: Tensor,
         raise ValueError('keep_input_chroma expects RGB output and input of '
                          'one shape (..., 3, h, w), got '
                          f'{tuple(frames.shape)} and {tuple(lqs.shape)}.')
+    lqs = lqs.to(frames.dtype)
     weights = frames.new_tensor(LUMA_WEIGHTS).view(3, 1, 1)
-    change = ((frames - lqs.to(frames.dtype)) * weights).sum(
-        dim=-3, keepdim=True)
-    return (lqs.to(frames.dtype) + change).clamp_(0.0, data_range)
+    change = ((frames - lqs) * weights).sum(dim=-3, keepdim=True)
+    return (lqs + change).clamp_(0.0, data_range)
 
 
 def is_chroma_420(frames: Tensor,

@@ -12,7 +12,8 @@ from astf_mm.models.chroma import project_chroma_420
 from astf_mm.utils import checkpoint as checkpoint_utils
 from astf_mm.utils.checksum import sha256_of
 from astf_mm.utils.cli import add_astf_model_args
-from tests.utils import colour_differences, frame_420, luma
+from tests.utils import (colour_differences, flips_and_transposes_mean,
+                         frame_420, luma)
 
 TINY = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
 
@@ -298,14 +299,8 @@ def test_stage1_ensemble_averages_eight_stage1_passes(tmp_path):
     # the stage-1 row: the mean over the 8 flips/transposes, each undone,
     # then clamped and rounded to 8 bits as without the ensemble
     with torch.no_grad():
-        passes = []
-        for transpose in (False, True):
-            for dims in ((), (-1, ), (-2, ), (-2, -1)):
-                x = lqs.transpose(-1, -2) if transpose else lqs
-                y = model.stage1(x.flip(dims) if dims else x)
-                y = y.flip(dims) if dims else y
-                passes.append(y.transpose(-1, -2) if transpose else y)
-    expected = torch.stack(passes).mean(0).clamp(0, 1).mul(255).round() / 255
+        mean = flips_and_transposes_mean(model.stage1, lqs)
+    expected = mean.clamp(0, 1).mul(255).round() / 255
     assert (out['stage1'] - expected).abs().max() <= 1 / 255 + 1e-6
     assert (out['stage1'] - plain['stage1']).abs().max() > 1 / 255
     assert torch.equal(out['lq'], plain['lq'])

@@ -20,7 +20,7 @@ from astf_mm.models import ASTF, EnhanceNet
 from astf_mm.models.chroma import project_chroma_420
 from astf_mm.models.chunking import chunk_windows
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
-                         make_frames_dataset)
+                         flips_and_transposes_mean, luma, make_frames_dataset)
 
 
 def test_chunk_windows_cover_every_frame_once():
@@ -140,24 +140,32 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
         str(config), ckpt, '--data-root',
         str(data_root), '--max-seq-len', '2'
     ]
-    first = subprocess.run(
-        cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-    assert 'Wrote 3 videos' in first.stdout
+
+    def export(command):
+        return subprocess.run(
+            command, cwd=ROOT, check=True, capture_output=True,
+            text=True).stdout
+
     out_dir = data_root / 'stage1'
+
+    def differences(ref):
+        """|written - ref| of video a; float rounding (chunks of 2 with 2
+        context frames vs the whole 5-frame clip) may flip an 8-bit
+        level."""
+        written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
+        return np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+
+    assert 'Wrote 3 videos' in export(cmd)
     assert sorted(os.listdir(out_dir)) == ['a', 'b', 'c',
                                            'export_manifest.json']
     assert len(list_frame_files(out_dir / 'a')) == 5
     # an interrupted run leaves no complete-looking folder; rerun resumes
     shutil.rmtree(out_dir / 'b')
-    second = subprocess.run(
-        cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-    assert 'Wrote 1 videos (b)' in second.stdout
+    assert 'Wrote 1 videos (b)' in export(cmd)
     # another checkpoint makes the old outputs stale: all are rewritten
     other = [c if c != ckpt else tiny_setup['ckpts'][1] for c in cmd]
-    third = subprocess.run(
-        other, cwd=ROOT, check=True, capture_output=True, text=True)
-    assert 'Wrote 3 videos' in third.stdout
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert 'Wrote 3 videos' in export(other)
+    export(cmd)
     # the written frames are the network's output on the whole clip
     net = EnhanceNet(mid_channels=8, num_blocks=1)
     state = torch.load(ckpt)['state_dict']
@@ -166,53 +174,28 @@ def test_export_stage1_matches_network_and_resumes(tiny_setup, tmp_path):
     with torch.no_grad():
         x = torch.from_numpy(lqs).permute(0, 3, 1, 2)[None].float() / 255
         ref = (net(x)[0].clamp(0, 1) * 255).round().byte()
-    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
-    # chunks of 2 with 2 context frames see the whole 5-frame clip; float
-    # rounding (chunks vs the whole clip) may flip an 8-bit level
-    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    diff = differences(ref)
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     # --chroma-420 is part of what a video was exported with: all rewritten,
     # as the projected network output
-    projected = subprocess.run(
-        cmd + ['--chroma-420'],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True)
-    assert 'Wrote 3 videos' in projected.stdout
+    assert 'Wrote 3 videos' in export(cmd + ['--chroma-420'])
     with torch.no_grad():
         plain = ref
         ref = (project_chroma_420(net(x)[0].clamp(0, 1)) * 255).round().byte()
     assert (ref.int() - plain.int()).abs().max() > 1  # the flag shows
-    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
-    # float rounding (chunks vs the whole clip) may flip an 8-bit level
-    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    diff = differences(ref)
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     # --self-ensemble --luma-only: all rewritten again, as the input plus
     # the luma change of the 8-pass average (flips and transposes undone),
     # projected (a clamp at black or white changes a block's colour)
-    both = subprocess.run(
-        cmd + ['--chroma-420', '--self-ensemble', '--luma-only'],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True)
-    assert 'Wrote 3 videos' in both.stdout
+    assert 'Wrote 3 videos' in export(
+        cmd + ['--chroma-420', '--self-ensemble', '--luma-only'])
     with torch.no_grad():
-        passes = []
-        for transpose in (False, True):
-            for dims in ((), (-1, ), (-2, ), (-2, -1)):
-                y = x.transpose(-1, -2) if transpose else x
-                y = net(y.flip(dims) if dims else y)
-                y = y.flip(dims) if dims else y
-                passes.append(y.transpose(-1, -2) if transpose else y)
-        mean = torch.stack(passes).mean(0)[0]
-        weights = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
-        change = ((mean - x[0]) * weights).sum(-3, keepdim=True)
+        mean = flips_and_transposes_mean(net, x)[0]
+        change = (luma(mean) - luma(x[0])).unsqueeze(-3)
         ref = (project_chroma_420(
             (x[0] + change).clamp(0, 1)) * 255).round().byte()
-    written = np.stack(list(read_frames(str(out_dir / 'a')))).astype(int)
-    diff = np.abs(written - ref.permute(0, 2, 3, 1).numpy().astype(int))
+    diff = differences(ref)
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-2
 
 
