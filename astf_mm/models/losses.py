@@ -142,17 +142,21 @@ class CharbonnierLPIPSLoss(nn.Module):
     ``sqrt(x^2 + eps)``: the paper's ``sqrt(x^2 + 1e-6^2)`` is
     ``eps=1e-12``.
 
-    ``charbonnier_downsample=s > 1`` compares the means of each ``s x s``
-    block of the two clips instead of their pixels (beyond the paper): the
-    Charbonnier term then holds brightness and colour at coarse scale and
-    leaves every texture finer than the blocks to LPIPS. LPIPS alone lets
-    them drift: the sample EnhanceNet1 trained with it darkened unseen
-    clean wallpapers by 3-6 8-bit levels (README, model zoo).
+    ``block_mean_weight=gamma > 0`` adds a third term, beyond the paper:
+    ``gamma`` times the Charbonnier distance between the means of each
+    ``block_size x block_size`` block of the two clips, averaged. It holds
+    brightness and colour at coarse scale and leaves every texture finer
+    than the blocks to the other terms. LPIPS lets them drift: the sample
+    EnhanceNet1 trained with it alone darkened unseen clean wallpapers by
+    3-6 8-bit levels; the per-pixel Charbonnier is L1-like, so a shift of a
+    level under errors of several levels hardly moves it (README, model
+    zoo).
 
     After each call, :attr:`last_terms` holds the parts as floats:
-    ``charbonnier`` and ``lpips`` (reduced, unweighted) and
-    ``loss_charbonnier`` / ``loss_lpips`` (times ``alpha`` / ``beta``;
-    they add up to the returned loss).
+    ``charbonnier``, ``lpips`` and ``block_mean`` (reduced, unweighted) and
+    ``loss_charbonnier`` / ``loss_lpips`` / ``loss_block_mean`` (times
+    ``alpha`` / ``beta`` / ``block_mean_weight``; they add up to the
+    returned loss). A term of weight 0 is not computed (0.0).
 
     Args:
         alpha (float): Weight of the Charbonnier term. Default: 0.15.
@@ -163,10 +167,11 @@ class CharbonnierLPIPSLoss(nn.Module):
             the batch. Default: 'mean'.
         eps (float): Added to ``x^2`` under the Charbonnier square root.
             Default: 1e-12.
-        charbonnier_downsample (int): Side of the blocks whose means the
-            Charbonnier term compares (average pooling; partial blocks at
-            the right and bottom edges average what they hold). 1 compares
-            pixels, as the paper. Default: 1.
+        block_mean_weight (float): Weight of the block-mean term; 0 leaves
+            it out, as the paper. Default: 0.0.
+        block_size (int): Side of the blocks whose means that term
+            compares (average pooling; partial blocks at the right and
+            bottom edges average what they hold). Default: 8.
         net (str): LPIPS trunk, ``'vgg'`` or ``'alex'``. Default: 'vgg'.
         backbone_path (str, optional): See :class:`LPIPSLoss`.
             Default: None.
@@ -179,7 +184,8 @@ class CharbonnierLPIPSLoss(nn.Module):
                  charbonnier_reduction: str = 'sum',
                  lpips_reduction: str = 'mean',
                  eps: float = 1e-12,
-                 charbonnier_downsample: int = 1,
+                 block_mean_weight: float = 0.0,
+                 block_size: int = 8,
                  net: str = 'vgg',
                  backbone_path: Optional[str] = None,
                  pretrained_backbone: bool = True) -> None:
@@ -187,15 +193,20 @@ class CharbonnierLPIPSLoss(nn.Module):
         _check_reduction(charbonnier_reduction, ('mean', 'sum'),
                          'charbonnier_reduction')
         _check_reduction(lpips_reduction, ('mean', 'sum'), 'lpips_reduction')
-        if int(charbonnier_downsample) != charbonnier_downsample or \
-                charbonnier_downsample < 1:
-            raise ValueError('charbonnier_downsample must be a positive '
-                             f'integer, got {charbonnier_downsample!r}.')
-        self.charbonnier_downsample = int(charbonnier_downsample)
+        if int(block_size) != block_size or block_size < 1:
+            raise ValueError('block_size must be a positive integer, got '
+                             f'{block_size!r}.')
+        if block_mean_weight < 0:
+            raise ValueError('block_mean_weight must be >= 0, got '
+                             f'{block_mean_weight!r}.')
+        self.block_size = int(block_size)
         self.alpha = alpha
         self.beta = beta
+        self.block_mean_weight = block_mean_weight
         self.charbonnier = CharbonnierLoss(
             loss_weight=1.0, reduction=charbonnier_reduction, eps=eps)
+        self.block_charbonnier = CharbonnierLoss(
+            loss_weight=1.0, reduction='mean', eps=eps)
         self.lpips_loss = LPIPSLoss(
             loss_weight=1.0,
             reduction=lpips_reduction,
@@ -216,21 +227,30 @@ class CharbonnierLPIPSLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        charbonnier = self.charbonnier(
-            self.block_means(pred), self.block_means(target))
-        lpips = self.lpips_loss(pred, target)
-        loss_charbonnier = self.alpha * charbonnier
-        loss_lpips = self.beta * lpips
-        self.last_terms = dict(
-            charbonnier=float(charbonnier.detach()),
-            lpips=float(lpips.detach()),
-            loss_charbonnier=float(loss_charbonnier.detach()),
-            loss_lpips=float(loss_lpips.detach()))
-        return loss_charbonnier + loss_lpips
+        zero = pred.new_zeros(())
+        terms = dict(
+            charbonnier=(self.charbonnier(pred, target)
+                         if self.alpha else zero),
+            lpips=self.lpips_loss(pred, target) if self.beta else zero,
+            block_mean=(self.block_charbonnier(
+                self.block_means(pred), self.block_means(target))
+                        if self.block_mean_weight else zero))
+        weights = dict(
+            charbonnier=self.alpha,
+            lpips=self.beta,
+            block_mean=self.block_mean_weight)
+        weighted = {name: weights[name] * term for name, term in terms.items()}
+        self.last_terms = {
+            **{name: float(term.detach())
+               for name, term in terms.items()},
+            **{f'loss_{name}': float(term.detach())
+               for name, term in weighted.items()}
+        }
+        return sum(weighted.values())
 
     def block_means(self, frames: torch.Tensor) -> torch.Tensor:
-        """The means of the ``charbonnier_downsample``-sided blocks of each
-        frame (the frames themselves for 1).
+        """The means of the ``block_size``-sided blocks of each frame (the
+        frames themselves for 1).
 
         Args:
             frames (Tensor): ``(..., c, h, w)``.
@@ -238,7 +258,7 @@ class CharbonnierLPIPSLoss(nn.Module):
         Returns:
             Tensor: ``(..., c, ceil(h / s), ceil(w / s))``.
         """
-        size = self.charbonnier_downsample
+        size = self.block_size
         if size == 1:
             return frames
         flat = frames.reshape(-1, *frames.shape[-3:])

@@ -31,7 +31,7 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
     lqs = torch.rand(
         1, 3, 3, 32, 36, generator=torch.Generator().manual_seed(0))
     for name in ('enhancenet1-lpips', 'enhancenet1-lpips-lowpass',
-                 'enhancenet2-tradeoff'):
+                 'enhancenet2-tradeoff', 'enhancenet2-tradeoff-blockmean'):
         cfg = Config.fromfile(
             osp.join(ROOT, 'configs', 'astf', 'sample', f'stage2_{name}'
                      '-ps4_c32b6_1xb4-500_corpus-qp37.py'))
@@ -50,20 +50,21 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
         assert (outputs[False] - lqs).abs().mean() > 1e-4, name
 
 
-def test_only_the_sample_enhancenet1_holds_brightness():
+def test_only_the_sample_refiners_hold_brightness():
     """The shipped EnhanceNet1 adds a Charbonnier term on 8x8 block means
-    to LPIPS; the paper's EnhanceNet1 configs keep LPIPS alone."""
+    to LPIPS, the EnhanceNet2 candidate adds it to the trade-off loss; the
+    paper's refiner configs keep LPIPS alone and the trade-off alone."""
     sample = Config.fromfile(
         osp.join(ROOT, 'configs', 'astf', 'sample',
                  'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_1xb4-500_'
                  'corpus-qp37.py'))
     assert sample.model.pixel_loss == dict(
         type='CharbonnierLPIPSLoss',
-        alpha=1.0,
+        alpha=0.0,
         beta=1.0,
-        charbonnier_reduction='mean',
         lpips_reduction='mean',
-        charbonnier_downsample=8,
+        block_mean_weight=1.0,
+        block_size=8,
         net='vgg')
     astf = Config.fromfile(osp.join(ROOT, 'configs', SAMPLE_ASTF_CONFIG))
     assert astf.model.enhancenet1.init_cfg.checkpoint.endswith(
@@ -74,3 +75,23 @@ def test_only_the_sample_enhancenet1_holds_brightness():
     for path in paper:
         assert Config.fromfile(path).model.pixel_loss.type == 'LPIPSLoss', \
             path
+    candidate = Config.fromfile(
+        osp.join(ROOT, 'configs', 'astf', 'sample',
+                 'stage2_enhancenet2-tradeoff-blockmean-ps4_c32b6_1xb4-500_'
+                 'corpus-qp37.py'))
+    assert candidate.model.pixel_loss == dict(
+        type='CharbonnierLPIPSLoss',
+        alpha=0.15,
+        beta=1e4,
+        charbonnier_reduction='sum',
+        lpips_reduction='mean',
+        net='vgg',
+        block_mean_weight=1e4,
+        block_size=8)
+    paper = glob.glob(
+        osp.join(ROOT, 'configs', 'astf', 'stage2_enhancenet2*.py'))
+    assert paper
+    for path in paper:
+        loss = Config.fromfile(path).model.pixel_loss
+        assert loss.type == 'CharbonnierLPIPSLoss', path
+        assert loss.get('block_mean_weight', 0) == 0, path

@@ -175,10 +175,10 @@ def test_trade_off_gradient():
 def test_block_mean_charbonnier_sees_brightness_not_texture():
     target = clip(0, shape=(1, 2, 3, 32, 32))
     loss = CharbonnierLPIPSLoss(
-        alpha=1.0,
+        alpha=0.0,
         beta=0.0,
-        charbonnier_reduction='mean',
-        charbonnier_downsample=4,
+        block_mean_weight=1.0,
+        block_size=4,
         net='alex',
         pretrained_backbone=False)
     # a +-0.2 checkerboard has a zero mean in every 4x4 block: no cost,
@@ -188,7 +188,7 @@ def test_block_mean_charbonnier_sees_brightness_not_texture():
     checker = 0.2 * (1 - 2 * ((rows + cols) % 2)).float()
     assert loss(target + checker, target).item() == pytest.approx(
         0.0, abs=1e-5)
-    assert loss.last_terms['charbonnier'] < 1e-5
+    assert loss.last_terms['block_mean'] < 1e-5
     # a uniform shift of 0.05 costs 0.05, as on pixels
     assert loss(target + 0.05, target).item() == pytest.approx(
         0.05, rel=1e-4)
@@ -203,19 +203,57 @@ def test_block_mean_charbonnier_sees_brightness_not_texture():
 
 def test_block_means_keep_partial_edge_blocks():
     loss = CharbonnierLPIPSLoss(
-        charbonnier_downsample=2, net='alex', pretrained_backbone=False)
+        block_size=2, net='alex', pretrained_backbone=False)
     frames = torch.arange(9.).reshape(1, 1, 1, 3, 3).expand(2, 3, 3, 3, 3)
     means = loss.block_means(frames)
     assert means.shape == (2, 3, 3, 2, 2)
     # blocks {0,1,3,4}, {2,5}, {6,7}, {8}
     expected = torch.tensor([[2.0, 3.5], [6.5, 8.0]])
     assert torch.equal(means[1, 2, 0], expected)
-    one = CharbonnierLPIPSLoss(net='alex', pretrained_backbone=False)
+    one = CharbonnierLPIPSLoss(
+        block_size=1, net='alex', pretrained_backbone=False)
     assert one.block_means(frames) is frames
     for bad in (0, 2.5, -1):
-        with pytest.raises(ValueError, match='charbonnier_downsample'):
-            CharbonnierLPIPSLoss(
-                charbonnier_downsample=bad, pretrained_backbone=False)
+        with pytest.raises(ValueError, match='block_size'):
+            CharbonnierLPIPSLoss(block_size=bad, pretrained_backbone=False)
+    with pytest.raises(ValueError, match='block_mean_weight'):
+        CharbonnierLPIPSLoss(block_mean_weight=-1, pretrained_backbone=False)
+
+
+def test_trade_off_loss_adds_its_three_weighted_terms():
+    target = clip(0, shape=(1, 2, 3, 64, 64))
+    pred = target + 0.05
+    loss = CharbonnierLPIPSLoss(
+        alpha=0.15,
+        beta=10.0,
+        block_mean_weight=3.0,
+        block_size=8,
+        net='alex',
+        pretrained_backbone=False)
+    total = loss(pred, target).item()
+    terms = loss.last_terms
+    # a uniform shift of 0.05: every pixel and every block mean 0.05 off,
+    # summed over 1 x 2 x 3 x 64 x 64 pixels, averaged over the blocks
+    assert terms['charbonnier'] == pytest.approx(0.05 * 24576, rel=1e-4)
+    assert terms['block_mean'] == pytest.approx(0.05, rel=1e-4)
+    assert terms['lpips'] > 0
+    assert terms['loss_charbonnier'] == pytest.approx(
+        0.15 * terms['charbonnier'], rel=1e-6)
+    assert terms['loss_lpips'] == pytest.approx(
+        10.0 * terms['lpips'], rel=1e-6)
+    assert terms['loss_block_mean'] == pytest.approx(
+        3.0 * terms['block_mean'], rel=1e-6)
+    assert total == pytest.approx(
+        terms['loss_charbonnier'] + terms['loss_lpips'] +
+        terms['loss_block_mean'],
+        rel=1e-5)
+    # the default is the paper's two terms: no block-mean term
+    paper = CharbonnierLPIPSLoss(
+        alpha=0.15, beta=10.0, net='alex', pretrained_backbone=False)
+    paper.lpips_loss = loss.lpips_loss  # the same random trunk
+    assert paper(pred, target).item() == pytest.approx(
+        total - terms['loss_block_mean'], rel=1e-5)
+    assert paper.last_terms['block_mean'] == 0.0
 
 
 def test_frame_psnr_loss_is_minus_the_mean_frame_psnr():
