@@ -33,8 +33,8 @@ model = dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
-            'stage2_enhancenet2-tradeoff-ps4_c32b6_corpus-qp37.pth',
-            sha256='2405ce06742c218a2c429e5c1a01fff2dcb39f53b174b1e4a7deed21c8c521f0')),
+            'stage2_enhancenet2-tradeoff-blockmean-ps4_c32b6_corpus-qp37.pth',
+            sha256='ec6215b5a28ef17b0a65cec6a1a75fe604401d7b234f9edad2edafe4e982daba')),
     # Every output gets the 4:2:0 chroma of its input and original (the
     # networks invent full-resolution chroma detail): +0.013-0.021 dB on
     # every row on the corpus validation split (README, model zoo).
