@@ -25,6 +25,13 @@ def test_only_the_sample_config_projects_chroma_and_ensembles():
         assert model.get('stage1_ensemble') is None, path
 
 
+def sample_refiner_config(name: str) -> Config:
+    """The corpus-trained sample refiner config ``stage2_{name}-...``."""
+    return Config.fromfile(
+        osp.join(ROOT, 'configs', 'astf', 'sample',
+                 f'stage2_{name}-ps4_c32b6_1xb4-500_corpus-qp37.py'))
+
+
 def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
     """They load the shipped stage 1's weights but output their input."""
     monkeypatch.chdir(ROOT)  # the configs name the checkpoint from there
@@ -32,9 +39,7 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
         1, 3, 3, 32, 36, generator=torch.Generator().manual_seed(0))
     for name in ('enhancenet1-lpips', 'enhancenet1-lpips-lowpass',
                  'enhancenet2-tradeoff', 'enhancenet2-tradeoff-blockmean'):
-        cfg = Config.fromfile(
-            osp.join(ROOT, 'configs', 'astf', 'sample', f'stage2_{name}'
-                     '-ps4_c32b6_1xb4-500_corpus-qp37.py'))
+        cfg = sample_refiner_config(name)
         generator = cfg.model.generator
         assert generator.zero_last_after_load is True
         # every checkpoint stays for the end-to-end choice among them
@@ -52,12 +57,9 @@ def test_corpus_refiners_start_as_the_identity_on_stage_1(monkeypatch):
 
 def test_only_the_sample_refiners_hold_brightness():
     """The shipped EnhanceNet1 adds a Charbonnier term on 8x8 block means
-    to LPIPS, the EnhanceNet2 candidate adds it to the trade-off loss; the
+    to LPIPS, the shipped EnhanceNet2 adds it to the trade-off loss; the
     paper's refiner configs keep LPIPS alone and the trade-off alone."""
-    sample = Config.fromfile(
-        osp.join(ROOT, 'configs', 'astf', 'sample',
-                 'stage2_enhancenet1-lpips-lowpass-ps4_c32b6_1xb4-500_'
-                 'corpus-qp37.py'))
+    sample = sample_refiner_config('enhancenet1-lpips-lowpass')
     assert sample.model.pixel_loss == dict(
         type='CharbonnierLPIPSLoss',
         alpha=0.0,
@@ -75,10 +77,7 @@ def test_only_the_sample_refiners_hold_brightness():
     for path in paper:
         assert Config.fromfile(path).model.pixel_loss.type == 'LPIPSLoss', \
             path
-    candidate = Config.fromfile(
-        osp.join(ROOT, 'configs', 'astf', 'sample',
-                 'stage2_enhancenet2-tradeoff-blockmean-ps4_c32b6_1xb4-500_'
-                 'corpus-qp37.py'))
+    candidate = sample_refiner_config('enhancenet2-tradeoff-blockmean')
     assert candidate.model.pixel_loss == dict(
         type='CharbonnierLPIPSLoss',
         alpha=0.15,

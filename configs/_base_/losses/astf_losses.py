@@ -33,7 +33,7 @@ lpips_block_mean_loss = dict(
     block_mean_weight=1.0,
     block_size=8,
     net='vgg')
-# The sample EnhanceNet2's candidate: the paper's trade-off loss plus that
+# The sample EnhanceNet2's: the paper's trade-off loss plus that
 # term in the same proportion to LPIPS as EnhanceNet1's (1e4 = beta). The
 # summed pixel Charbonnier is L1-like: a shift of a level under errors of
 # several levels hardly moves it.
