@@ -7,4 +7,5 @@ $PY -m flake8 astf_mm tools tests configs benchmarks
 $PY -m isort --check-only --diff astf_mm tools tests benchmarks
 # layers point one way (contract in setup.cfg); --no-cache writes nothing
 .venv/bin/lint-imports --no-cache --no-logo
-$PY -m pytest -q -p no:cacheprovider tests "$@"
+# the slowest tests, to keep the CI run short
+$PY -m pytest -q -p no:cacheprovider --durations=15 tests "$@"

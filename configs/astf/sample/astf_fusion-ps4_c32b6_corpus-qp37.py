@@ -22,7 +22,7 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
-            sha256='cc9745f893a4e5ee77242c864d093560d3735b1945bd3f0d44b9cc09e5a801a6')),
+            sha256='fb516162246611e197fe7c5192aca9ed47fc7c179e97bd84e03333874b7bc3ff')),
     enhancenet1=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(

@@ -20,6 +20,9 @@
 # frame to the full-resolution head (lq_to_head); the training corpus
 # includes the exposure-variant clips (`build_corpus.py --exposure-variants
 # 4`, 72 clips), which taught it dark and bright footage.
+# Its iteration 5000 is the first phase of the shipped stage 1; the second
+# is stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37.py (hue
+# variants).
 # Resumable:
 #   python tools/train.py CONFIG --resume
 _base_ = [
