@@ -935,8 +935,8 @@ def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
             f'{root} holds {len(stale)} clips this build does not make '
             f'({shown}), e.g. from other --exposure-variants, '
             '--saturation-variants, --hue-variants or --closeup-clips; '
-            'build into '
-            'a new root, or repeat the options it was built with.')
+            'build into a new root, or repeat the options it was built '
+            'with.')
 
 
 def build(sources: List[Source],
@@ -979,8 +979,8 @@ def build(sources: List[Source],
                          f'validation set need different roots, got {parts}.')
     check_photographs(sources)
     record = sources_record(sources, packages or {})
-    roles = dict(corpus=('train', 'val'), heldout=('heldout', ),
-                 **{'hue-val': ('val', )})
+    roles = {'corpus': ('train', 'val'), 'heldout': ('heldout', ),
+             'hue-val': ('val', )}
     manifests = {}
     for part, root in parts.items():
         if only is not None and only != part:
