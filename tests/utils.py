@@ -1,7 +1,14 @@
 """Helpers shared by tests: tiny frame datasets in the configs' layout,
-tiny ASTF networks, frames with 4:2:0 chroma."""
+tiny ASTF networks, frames with 4:2:0 chroma, tools run in this process."""
+import contextlib
+import functools
+import importlib.util
+import io
 import os.path as osp
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Sequence
 
 import cv2
@@ -16,6 +23,49 @@ SAMPLE_STAGE1 = ('configs/astf/sample/'
                  'stage1_enhancenet_c16b2_1xb4-1000_sample-qp37.py')
 SAMPLE_ASTF = 'configs/' + SAMPLE_ASTF_CONFIG
 TINY_ENHANCENET = dict(type='EnhanceNet', mid_channels=8, num_blocks=1)
+
+
+@functools.lru_cache(maxsize=None)
+def load_tool(script: str) -> ModuleType:
+    """A script under ``tools/`` (``'export_stage1.py'``,
+    ``'data/compress_videos.py'``) as a module, loaded once."""
+    path = osp.join(ROOT, 'tools', script)
+    name = osp.splitext(script)[0].replace('/', '.')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_tool(script: str, *args) -> subprocess.CompletedProcess:
+    """``python tools/{script} ARGS`` from the repository root, in this
+    process: ``main()`` with ``sys.argv`` set and stdout/stderr captured;
+    ``sys.exit(message)`` gives return code 1 and the message on stderr,
+    as the interpreter does.
+
+    A subprocess costs 10-15 s of interpreter start and imports on 2 CPU
+    cores; tests that run a tool many times use this, and keep one run
+    through a real subprocess for the script's ``__main__`` wiring.
+    """
+    argv = [osp.join(ROOT, 'tools', script)] + [str(a) for a in args]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = 0
+    saved_argv, sys.argv = sys.argv, argv
+    try:
+        with contextlib.chdir(ROOT), contextlib.redirect_stdout(
+                stdout), contextlib.redirect_stderr(stderr):
+            try:
+                load_tool(script).main()
+            except SystemExit as exit_:
+                code = exit_.code
+                if isinstance(code, str):
+                    print(code, file=sys.stderr)
+                    code = 1
+                code = code or 0
+    finally:
+        sys.argv = saved_argv
+    return subprocess.CompletedProcess(argv, code, stdout.getvalue(),
+                                       stderr.getvalue())
 
 
 def save_tiny_checkpoint(path,

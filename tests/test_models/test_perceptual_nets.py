@@ -1,7 +1,6 @@
 """Resolution and loading of the LPIPS trunks and the FID Inception,
 and proof that the cached trunks are the real ones."""
 import hashlib
-import importlib.util
 import json
 import os.path as osp
 import urllib.error
@@ -14,8 +13,7 @@ from PIL import Image
 
 from astf_mm.models import perceptual_nets as nets
 from astf_mm.utils.cache_dir import CACHE_ENV
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.utils import load_tool
 
 # LPIPS-alex (v0.1) of the five TID2013 pairs under the original
 # implementation, as published with pyiqa (IQA-PyTorch,
@@ -27,14 +25,6 @@ PUBLISHED_LPIPS_ALEX = {
     'I08': 0.05205,
     'I19': 0.4253,
 }
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'fetch_weights', ROOT / 'tools' / 'fetch_weights.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -97,11 +87,11 @@ def test_inception_missing_names_the_command(empty_cache, tmp_path):
 def test_features_load_into_lpips_by_index():
     model = nets.build_lpips('alex', pretrained_backbone=False)
     rng = np.random.default_rng(1)
+    features = load_tool('fetch_weights.py').torchvision_features('alex')
     state = {
         k: torch.from_numpy(rng.standard_normal(tuple(v.shape)).astype(
             np.float32))
-        for k, v in load_tool().torchvision_features('alex').state_dict(
-        ).items()
+        for k, v in features.state_dict().items()
     }
     nets.load_features_into_lpips(model, state, 'f.pth')
     assert torch.equal(
@@ -139,7 +129,7 @@ def test_lpips_alex_reproduces_published_distances(real_weights):
 
 
 def test_cached_files_match_manifest_and_torchvision(real_weights):
-    tool = load_tool()
+    tool = load_tool('fetch_weights.py')
     with open(osp.join(real_weights, tool.MANIFEST_NAME)) as f:
         manifest = json.load(f)['files']
     for net in ('alex', 'vgg'):

