@@ -348,6 +348,44 @@ def test_hue_variants_only_for_training_photographs(fake_sources):
         assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
 
 
+def test_saturated_hue_variants_only_for_training_photographs(fake_sources):
+    sources, pieces, _ = fake_sources
+    plain = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES)
+    jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES, hue_variants=1,
+                          saturated_hue_variants=2)
+    assert sorted(j.name for j in jobs['train']) == sorted(
+        [j.name for j in plain['train']] +
+        ['ptrain_h00', 'ptrain_c00', 'ptrain_c01'])
+    for role in ('val', 'heldout'):
+        assert [j.description for j in jobs[role]] == [
+            j.description for j in plain[role]]
+    added = [j for j in jobs['train'] if re.fullmatch(r'.*_c\d\d', j.name)]
+    described = [json.loads(j.description) for j in added]
+    # both draws come from the clip's own name, each in its range
+    assert [(d['saturation'], d['hue']) for d in described] == [
+        (bc.saturation_draw(j.name), bc.hue_draw(j.name)) for j in added]
+    assert described[0]['hue'] != described[1]['hue']
+    for d in described:
+        assert bc.SATURATION[0] <= d['saturation'] <= bc.SATURATION[1]
+        assert bc.HUE_ANGLE[0] <= d['hue'] <= bc.HUE_ANGLE[1]
+    # the same motion as a plain clip of that name, saturated then turned
+    twin = bc.photo_clip(sources[0], added[0].name, FRAMES['train'])
+    got, plain_frames = list(added[0].frames()), list(twin.frames())
+    expected = [
+        bc.apply_hue_rotation(
+            bc.apply_saturation(f, described[0]['saturation']),
+            described[0]['hue']) for f in plain_frames
+    ]
+    for a, b in zip(got, expected):
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 2.0
+    # more colourful than the plain clip: saturated, not only turned
+    spread = [
+        np.abs(f.astype(float) - f.mean(axis=-1, keepdims=True)).mean()
+        for f in (got[0], plain_frames[0])
+    ]
+    assert spread[0] > 1.3 * spread[1]
+
+
 def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
     big = bc.Source('pbig', write_png(tmp_path / 'big.png',
                                       textured(1200, 900, 5)), 'photo',
@@ -418,6 +456,30 @@ def test_hue_turned_validation_set(fake_sources):
         expected = bc.apply_hue_rotation(b, 180.0).astype(int)
         assert np.abs(a.astype(int) - expected).mean() < 2.0
         assert np.abs(a.astype(int) - b).mean() > 10
+    # the saturated set: the same clips saturated before each turn, in a
+    # root of its own
+    bc.build(sources, *roots[:2], only='sat-hue-val',
+             sat_hue_val_root=str(tmp_path / 'sathue'), **kwargs)
+    sat = tmp_path / 'sathue'
+    assert (sat / 'meta_info_val.txt').read_text() == ''.join(
+        f'pval_s18t{turn:03d} 4\n' for turn in (0, 90, 180, 270))
+    assert (hue / 'meta_info_val.txt').read_text().count('\n') == 4
+    jobs = {
+        j.name: j
+        for j in bc.hue_turned_jobs(
+            sources, clip_frames=FRAMES, saturation=bc.SATURATED_HUE_VAL)
+    }
+    for turn in (0, 90):
+        got = list(jobs[f'pval_s18t{turn:03d}'].frames())
+        for a, b in zip(got, plain_frames):
+            expected = bc.apply_saturation(b, bc.SATURATED_HUE_VAL)
+            if turn:
+                expected = bc.apply_hue_rotation(expected, float(turn))
+            assert np.abs(a.astype(int) - expected.astype(int)).mean() < 2.0
+    assert json.loads(jobs['pval_s18t090'].description)['saturation'] == 1.8
+    with pytest.raises(ValueError, match='different roots'):
+        bc.build(sources, *roots[:2], hue_val_root=roots[2],
+                 sat_hue_val_root=roots[2], **kwargs)
 
 
 def test_heldout_style_validation_photographs(tmp_path):
@@ -467,6 +529,10 @@ def test_negative_exposure_variants_refused_before_any_download(capsys):
     with pytest.raises(SystemExit):
         bc.main(['--hue-variants', '-3'], gather=gather)
     assert '--hue-variants must be >= 0, got -3' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bc.main(['--saturated-hue-variants', '-4'], gather=gather)
+    assert '--saturated-hue-variants must be >= 0, got -4' in (
+        capsys.readouterr().err)
     with pytest.raises(SystemExit):
         bc.main(['--closeup-clips', '-1'], gather=gather)
     assert '--closeup-clips must be >= 0, got -1' in capsys.readouterr().err

