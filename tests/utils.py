@@ -37,9 +37,11 @@ def load_tool(script: str) -> ModuleType:
     return module
 
 
-def run_tool(script: str, *args) -> subprocess.CompletedProcess:
-    """``python tools/{script} ARGS`` from the repository root, in this
-    process: ``main()`` with ``sys.argv`` set and stdout/stderr captured;
+def run_tool(script: str, *args, cwd: str = ROOT
+             ) -> subprocess.CompletedProcess:
+    """``python tools/{script} ARGS`` from ``cwd`` (default: the repository
+    root), in this process: ``main()`` with ``sys.argv`` set and
+    stdout/stderr captured;
     ``sys.exit(message)`` gives return code 1 and the message on stderr,
     as the interpreter does.
 
@@ -52,7 +54,7 @@ def run_tool(script: str, *args) -> subprocess.CompletedProcess:
     code = 0
     saved_argv, sys.argv = sys.argv, argv
     try:
-        with contextlib.chdir(ROOT), contextlib.redirect_stdout(
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(
                 stdout), contextlib.redirect_stderr(stderr):
             try:
                 load_tool(script).main()

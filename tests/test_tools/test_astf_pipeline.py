@@ -20,8 +20,8 @@ from astf_mm.models import ASTF, EnhanceNet
 from astf_mm.models.chroma import project_chroma_420
 from astf_mm.models.chunking import chunk_windows
 from tests.utils import (ROOT, SAMPLE_STAGE1, TINY_ENHANCENET,
-                         flips_and_transposes_mean, luma, make_frames_dataset,
-                         run_tool)
+                         flips_and_transposes_mean, load_tool, luma,
+                         make_frames_dataset, run_tool)
 
 
 def test_chunk_windows_cover_every_frame_once():
@@ -243,13 +243,10 @@ def test_enhance_video_file_to_file(tiny_setup, tmp_path):
     assert sorted(os.listdir(tmp_path / 'inter')) == [
         'enhancenet1.mkv', 'enhancenet2.mkv', 'fused.mkv', 'stage1.mkv'
     ]
-    # to a folder of PNG frames
+    # to a folder of PNG frames (in this process: the command line ran)
     folder = tmp_path / 'frames'
-    proc = run_enhance([
-        str(clip), '--output',
-        str(folder), '--config',
-        str(tiny_setup['config'])
-    ])
+    proc = run_tool('enhance_video.py', clip, '--output', folder, '--config',
+                    tiny_setup['config'])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(list_frame_files(folder)) == 6
 
@@ -275,8 +272,7 @@ def test_enhance_video_truncated_input_names_file(tiny_setup, tmp_path):
 
 def test_interrupted_enhance_leaves_no_output(tiny_setup, tmp_path,
                                               monkeypatch):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     clip = tmp_path / 'clip.mkv'
     make_clip(clip)
     calls = {'n': 0}
@@ -312,10 +308,14 @@ def test_draw_panel(tiny_setup, tmp_path):
     ]
 
     def run(*extra):
+        # the command line once; the other runs in this process
         return subprocess.run([*cmd, *extra],
                               cwd=ROOT,
                               capture_output=True,
                               text=True)
+
+    def run_here(*extra):
+        return run_tool('draw_panel.py', *cmd[2:], *extra)
 
     proc = run('--frame', '2')
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -328,18 +328,17 @@ def test_draw_panel(tiny_setup, tmp_path):
     assert diff.shape == (22 + 48 + 56, 56, 3)
     # a second run refuses to replace the images, unless --overwrite
     before = out.read_bytes()
-    proc = run()
+    proc = run_here()
     assert proc.returncode != 0
     assert 'panel.png' in proc.stderr and '--overwrite' in proc.stderr
     assert out.read_bytes() == before
-    proc = run('--overwrite')  # the frame chosen by the effect
+    proc = run_here('--overwrite')  # the frame chosen by the effect
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert sorted(os.listdir(tmp_path)) == ['panel.png', 'panel_diff.png']
 
 
 def test_panel_shows_where_the_output_differs_most():
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import draw_panel
+    draw_panel = load_tool('draw_panel.py')
     h, w = 40, 50
     lq = np.full((h, w, 3), 100, np.uint8)
     out = lq.copy()
@@ -365,8 +364,7 @@ def _psnr(a, b) -> float:
 
 
 def test_enhance_video_reference_report(tiny_setup, tmp_path):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     clip = tmp_path / 'clip.mkv'
     pristine = make_clip(clip)
     reference = tmp_path / 'pristine'
@@ -399,8 +397,7 @@ def test_enhance_video_reference_report(tiny_setup, tmp_path):
 
 def test_enhance_video_viewer_with_per_frame_curves(tiny_setup, tmp_path,
                                                     real_weights):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     clip = tmp_path / 'clip.mkv'
     pristine = make_clip(clip)
     reference = tmp_path / 'pristine'
@@ -438,8 +435,7 @@ def test_enhance_video_viewer_with_per_frame_curves(tiny_setup, tmp_path,
 
 
 def test_enhance_video_reference_must_match(tiny_setup, tmp_path):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     clip = tmp_path / 'clip.mkv'
     pristine = make_clip(clip)
     short = tmp_path / 'short'
@@ -484,8 +480,7 @@ def temporaries(folder) -> list:
 
 def enhance_main(argv, monkeypatch):
     """tools/enhance_video.py's main(): (exit code, message)."""
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     monkeypatch.setattr(sys, 'argv', ['enhance_video.py'] + argv)
     with pytest.raises(SystemExit) as info:
         enhance_video.main()
@@ -563,22 +558,24 @@ def test_enhance_video_output_dot_is_refused(tiny_setup, tmp_path):
     clip = tmp_path / 'clip.mkv'
     make_clip(clip)
     before = snapshot(tmp_path)
-    for cwd, problem in ((work, 'is a folder that is not empty; refusing '
-                          'to write into it'),
-                         (tmp_path, f'holds the input {clip}')):
-        proc = subprocess.run([
-            sys.executable,
-            osp.join(ROOT, 'tools', 'enhance_video.py'),
-            str(clip), '--output', '.', '--config',
-            str(tiny_setup['config']), '--overwrite'
-            if cwd == tmp_path else '--max-seq-len=30'
-        ],
-                              cwd=cwd,
-                              capture_output=True,
-                              text=True,
-                              env=dict(os.environ, PYTHONPATH=ROOT))
-        assert proc.returncode == 1, proc.stderr[-2000:]
-        assert f'error: --output .: {problem}' in proc.stderr
+    args = [clip, '--output', '.', '--config', tiny_setup['config']]
+    # the command line once, from the user's working tree ...
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'enhance_video.py'), *map(str, args),
+        '--max-seq-len=30'
+    ],
+                          cwd=work,
+                          capture_output=True,
+                          text=True,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert ('error: --output .: is a folder that is not empty; refusing to '
+            'write into it') in proc.stderr
+    # ... and in this process from the input's folder
+    proc = run_tool('enhance_video.py', *args, '--overwrite', cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert f'error: --output .: holds the input {clip}' in proc.stderr
     assert snapshot(tmp_path) == before
 
 
@@ -606,8 +603,7 @@ def test_enhance_video_overwrite_writes_into_a_folder(tiny_setup, tmp_path):
 
 def test_enhance_video_crf_and_overlap_are_used_or_refused(
         tiny_setup, tmp_path, capsys):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
+    enhance_video = load_tool('enhance_video.py')
     clip, config = str(tmp_path / 'clip.mkv'), str(tiny_setup['config'])
     refused = [
         (['--output', 'o.mkv', '--crf', '23'], '--crf 23 does not apply to '
@@ -712,8 +708,7 @@ def test_export_stage1_refuses_dataset_sources(tiny_setup, tmp_path,
     config.write_text(
         f"_base_ = '{osp.join(ROOT, SAMPLE_STAGE1)}'\n"
         'model = dict(generator=dict(mid_channels=8, num_blocks=1))\n')
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import export_stage1
+    export_stage1 = load_tool('export_stage1.py')
     before = snapshot(data_root)
     for folder, problem in (('lq', 'is the input'), ('gt', 'is the input'),
                             ('lq/a', 'lies inside it'),

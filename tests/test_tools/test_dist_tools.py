@@ -14,18 +14,16 @@ import pytest
 import torch
 
 from astf_mm.io import list_frame_files, read_frames
-from tests.utils import ROOT, SAMPLE_STAGE1, make_frames_dataset
+from tests.utils import ROOT, SAMPLE_STAGE1, load_tool, make_frames_dataset
 
 
 @pytest.fixture
-def tools():
-    """tools/ importable; one compute thread, as in the torchrun
-    processes, so that both runs use the same kernels."""
+def one_thread():
+    """One compute thread, as in the torchrun processes, so that both
+    runs use the same kernels."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
     yield
-    sys.path.remove(osp.join(ROOT, 'tools'))
     torch.set_num_threads(threads)
 
 
@@ -70,8 +68,9 @@ def assert_same_frames(single, dist, names):
             frames_of(dist / name), frames_of(single / name))
 
 
-def test_dist_export_stage1_equals_one_process(tiny_setup, tmp_path, tools):
-    import export_stage1
+def test_dist_export_stage1_equals_one_process(tiny_setup, tmp_path,
+                                               one_thread):
+    export_stage1 = load_tool('export_stage1.py')
     videos = {'train': ['a', 'b'], 'val': ['c', 'd']}
     roots = [
         make_frames_dataset(tmp_path / name, videos, num_frames=3)
@@ -112,8 +111,8 @@ def test_dist_export_stage1_equals_one_process(tiny_setup, tmp_path, tools):
 
 
 def test_enhance_video_many_videos_on_two_processes(tiny_setup, tmp_path,
-                                                    tools):
-    import enhance_video
+                                                    one_thread):
+    enhance_video = load_tool('enhance_video.py')
 
     # a folder of videos (the dataset's lq: c, d) and one more frame folder
     extra = make_frames_dataset(
@@ -152,8 +151,8 @@ def test_enhance_video_many_videos_on_two_processes(tiny_setup, tmp_path,
     assert_same_frames(tmp_path / 'single', tmp_path / 'dist', 'd')
 
 
-def test_enhance_video_many_videos_refusals(tools, tmp_path, capsys):
-    import enhance_video as enhance_video_tool
+def test_enhance_video_many_videos_refusals(one_thread, tmp_path, capsys):
+    enhance_video_tool = load_tool('enhance_video.py')
     lq = make_frames_dataset(tmp_path / 'data', {'val': ['c', 'd']}) / 'lq'
     (tmp_path / 'other' / 'c').mkdir(parents=True)
     shutil.copy(lq / 'c' / '00000000.png', tmp_path / 'other' / 'c')

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from astf_mm.io import VideoWriter, probe_video
-from tests.utils import ROOT
+from tests.utils import ROOT, run_tool
 
 TOOL = os.path.join(ROOT, 'tools', 'make_viewer.py')
 
@@ -24,6 +24,12 @@ def _run(*args):
                           capture_output=True,
                           text=True,
                           cwd=ROOT)
+
+
+def _run_here(*args):
+    """As :func:`_run`, in this process (a subprocess costs seconds of
+    imports; each test keeps one through the command line)."""
+    return run_tool('make_viewer.py', *args)
 
 
 def _error(proc):
@@ -79,11 +85,11 @@ def test_make_viewer_tool(tmp_path):
     }
     before = html.read_bytes()
     # an existing page is refused, untouched; --overwrite replaces it
-    proc = _run(html, '--input', lq, '--enhanced', out, '--no-progress')
+    proc = _run_here(html, '--input', lq, '--enhanced', out, '--no-progress')
     assert _error(proc).startswith(f'error: viewer {html}: exists')
     assert html.read_bytes() == before
-    proc = _run(html, '--input', lq, '--enhanced', out, '--title', 'T',
-                '--no-progress', '--overwrite')
+    proc = _run_here(html, '--input', lq, '--enhanced', out, '--title', 'T',
+                     '--no-progress', '--overwrite')
     assert proc.returncode == 0, proc.stderr
     assert _data(html)['title'] == 'T'
 
@@ -93,12 +99,13 @@ def test_make_viewer_tool_errors(tmp_path):
     html = tmp_path / 'v.html'
     proc = _run(html, '--input', lq, '--enhanced', lq, '--video', 'noeq')
     assert _error(proc) == "error: --video 'noeq': expected LABEL=PATH."
-    proc = _run(html, '--input', lq, '--enhanced', tmp_path / 'missing.mkv')
+    proc = _run_here(html, '--input', lq, '--enhanced',
+                     tmp_path / 'missing.mkv')
     assert _error(proc) == (
         f'error: Video not found: {tmp_path / "missing.mkv"}')
     bad = tmp_path / 'bad.json'
     bad.write_text('{"PSNR": {"input": [1, 2]}}')
-    proc = _run(html, '--input', lq, '--enhanced', lq, '--metrics', bad)
+    proc = _run_here(html, '--input', lq, '--enhanced', lq, '--metrics', bad)
     assert _error(proc) == ("error: metrics['PSNR']['input'] has 2 values; "
                             'the videos have 4 frames (one value per frame)'
                             '.')
