@@ -482,6 +482,62 @@ def test_hue_turned_validation_set(fake_sources):
                  sat_hue_val_root=roots[2], **kwargs)
 
 
+def test_texture_validation_set(fake_sources):
+    """Texture scans make their own root only: one clip each, panned in
+    the texture window; no other root films or records them."""
+    sources, pieces, tmp_path = fake_sources
+    texture = bc.Source('ptex', write_png(tmp_path / 'src' / 'tex.png',
+                                          textured(300, 230, 9)), 'texture',
+                        'val', 'CC0', 'fake:tex')
+    sources = sources + [texture]
+    kwargs = dict(
+        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
+        preset='ultrafast', video_pieces=pieces, photo_clips=CLIPS,
+        clip_frames=FRAMES)
+    # the corpus and the hue-turned set are what they are without it
+    options = dict(closeup_clips=1, hue_variants=1)
+    jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES, **options)
+    without = bc.corpus_jobs(sources[:-1], pieces, CLIPS, FRAMES, **options)
+    for role in jobs:
+        assert [j.name for j in jobs[role]] == [
+            j.name for j in without[role]]
+    assert [j.name for j in bc.hue_turned_jobs(sources)] == [
+        j.name for j in bc.hue_turned_jobs(sources[:-1])]
+    tex_root = tmp_path / 'tex'
+    bc.build(sources, str(tmp_path / 'corpus'), str(tmp_path / 'heldout'),
+             tex_val_root=str(tex_root), **kwargs)
+    assert (tex_root / 'meta_info_val.txt').read_text() == 'ptex_00 4\n'
+    assert (tex_root / 'meta_info_train.txt').read_text() == ''
+    frames = list(read_frames(str(tex_root / 'gt' / 'ptex_00')))
+    assert frames[0].shape[1::-1] == bc.TEXTURE_WINDOW
+    described = json.loads(bc.texture_jobs(sources, FRAMES)[0].description)
+    assert described['window'] == list(bc.TEXTURE_WINDOW)
+    # sources.json: the texture in its root, and only there
+    record = json.loads((tex_root / 'sources.json').read_text())
+    assert list(record['sources']) == ['ptex']
+    assert record['sources']['ptex']['kind'] == 'texture'
+    for root in ('corpus', 'heldout'):
+        record = json.loads((tmp_path / root / 'sources.json').read_text())
+        assert 'ptex' not in record['sources']
+        assert 'ptex' not in (tmp_path / root /
+                              'meta_info_val.txt').read_text()
+    with pytest.raises(ValueError, match='different roots'):
+        bc.build(sources, str(tex_root), str(tmp_path / 'heldout'),
+                 tex_val_root=str(tex_root), **kwargs)
+
+
+def test_texture_sources_pinned():
+    """Every texture of the package is pinned by sha256, with its
+    licence; the one too small to pan is left out."""
+    assert len(bc.TEXTURES) == 16
+    for name, (member, sha, licence) in bc.TEXTURES.items():
+        assert name.startswith('mypaint_') and ' ' not in name
+        assert re.fullmatch('[0-9a-f]{64}', sha)
+        assert licence.startswith('CC0-1.0')
+    assert not any('mamurk_e_1' in m for m, _, _ in bc.TEXTURES.values())
+    assert 'mypaint_Cork' in bc.TEXTURES
+
+
 def test_heldout_style_validation_photographs(tmp_path):
     """A held-out-style validation photograph gets one plain clip in the
     held-out window, whatever the clip counts and options."""

@@ -7,7 +7,9 @@ on 2 cores)::
         [--heldout-root data/heldout] [--cache-dir ~/.cache/astf_mm]
         [--hue-val-root data/corpus_hueval]
         [--sat-hue-val-root data/corpus_sathueval]
-        [--only corpus|heldout|hue-val|sat-hue-val] [--exposure-variants K]
+        [--tex-val-root data/corpus_texval]
+        [--only corpus|heldout|hue-val|sat-hue-val|tex-val]
+        [--exposure-variants K]
         [--saturation-variants K] [--hue-variants K]
         [--saturated-hue-variants K] [--closeup-clips K]
 
@@ -54,7 +56,11 @@ Splits, whole sources only:
   cannot test;
 - ``data/corpus_sathueval`` (all ``val``): the same clips saturated by
   :data:`SATURATED_HUE_VAL` before the turns: saturated colours of every
-  hue, which the training photographs hold only in their own hues.
+  hue, which the training photographs hold only in their own hues;
+- ``data/corpus_texval`` (all ``val``): the texture validation set, one
+  clip of each paper, canvas and cork scan of Debian's
+  ``mypaint-data-extras`` (:data:`TEXTURES`): fine, low-contrast surface
+  texture filling the frame, used by no other root.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -314,6 +320,56 @@ for _name, _sha, _licence, _package in (
     PHOTOS[f'lomiri_{_name.split("_by_")[0]}'] = (
         _package, f'{LOMIRI_DIR}/{_name}.jpg', _sha,
         f'{_licence} (Debian copyright file of {_package})', 'val')
+#: the texture validation set's source (``--only tex-val``): scans of
+#: paper, canvas and cork (CC0-1.0, Debian copyright file), kept out of
+#: every other root; a clip pans the smallest window over each
+TEXTURE_PACKAGE = 'mypaint-data-extras'
+TEXTURE_DIR = 'usr/share/mypaint/backgrounds'
+TEXTURE_WINDOW = (256, 192)
+# name -> (member under TEXTURE_DIR, sha256, licence)
+TEXTURES: Dict[str, Tuple[str, str, str]] = {}
+for _member, _sha in (
+    ('mrmamurk/mamurk_a_1.png',
+     '01dc26395fd4d1e5a9abd0e793f56c016ad0826c0f2942fe5b4277ff6afc15f9'),
+    ('mrmamurk/mamurk_a_2.png',
+     '24a5665704248e5d911e9fdbf50ca9048f41ae186017b3bf828818d634c39ae2'),
+    ('mrmamurk/mamurk_b_1.png',
+     'b2ff84c1f9649d2a171db4aff25d0f4c0fbd62ca7d6f9bcf46bb288a8488cd6c'),
+    ('mrmamurk/mamurk_c_3.png',
+     '702de8987bc0ea42ef4a8be91eedc85c3ea0b47d7a1aae30ca6e1dc1578bdaa5'),
+    ('mrmamurk/mamurk_e_2.png',
+     'db4755f0e30568179ded1282fc82c1ee03a4cab23dc90b0135bdfcbcfce2a255'),
+    ('mrmamurk/mamurk_f_1.png',
+     'a2b9a02cff3cb74074fc0a86a60a41ca2b3d4bbf24689f98a98c149fca3e5866'),
+    ('ramon/HR_Canvas 01.png',
+     '3bbe8fc626a26ef7d491d4dc63497bf11f4f35a734043d97aa3dbb90d7c08592'),
+    ('ramon/HR_Canvas 02.png',
+     'a0571ca5af729d23f1846eca09ca881fe921f610331283b07d3e4d1d1d704f47'),
+    ('ramon/HR_Cork.png',
+     'abb1c9d5ae5ef55b5f0a3927e50c671e334c7ed9edd08d1f323b1de79566573e'),
+    ('ramon/HR_DecoPaper.png',
+     'da86b40e4e65918ebae75e79e63a8a4cede4f3c2b3c0240a643d62517f2f2abd'),
+    ('ramon/HR_PastelPaper 01.png',
+     '169b0bd33744086d03d50610a55e669941c14fadfe8b3d21a1afe6717e9b7260'),
+    ('ramon/HR_PastelPaper 02.png',
+     'cca88395e2b90a18e5a6c2086cbc04837b648d62a66ed6246dd709723f79fa6d'),
+    ('ramon/HR_RoughPaper.png',
+     '7834a032996bcce2c59f582611d86564756ead94e27ee4d2c0cf29b5eede4dbd'),
+    ('ramon/HR_SketchPaper 02.png',
+     'f805f9af09ac22a47ad3feae4d8140311a0407255e77e743180db5ae55a418ea'),
+    ('ramon/HR_SketchPaper.png',
+     'eab925ab19d4189d279282a5c21f4cec6273ee6f33f2419dc4ef1ea5b4a168e1'),
+    ('ramon/HR_WaterColor.png',
+     'b438cbdede1361b322ec623e77e3e84f073a8abb637e322c176fbd9996025855'),
+):
+    _author = ('2011 MrMamurk' if _member.startswith('mrmamurk')
+               else '2010 Ramon Miranda')
+    TEXTURES['mypaint_' + osp.splitext(osp.basename(_member))[0].replace(
+        ' ', '').replace('HR_', '')] = (
+            _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
+            f'of {TEXTURE_PACKAGE})')
+# Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
+# small to pan the smallest window across).
 # Left out of the lomiri wallpapers: analogpattern, greentock and umang
 # (abstract art and renders), free (a flat rendered background: fails
 # looks_photographic), Fossa and Painting-Colors (vector art) and
@@ -375,7 +431,8 @@ class Source:
     Attributes:
         name (str): Short name (clip names start with it).
         path (str): The file.
-        kind (str): ``'photo'`` or ``'video'``.
+        kind (str): ``'photo'``, ``'video'`` or ``'texture'`` (a scan for
+            the texture validation set only, :data:`TEXTURES`).
         role (str): ``'train'``, ``'val'`` or ``'heldout'``.
         licence (str): Licence and author.
         origin (str): Package and member it comes from.
@@ -805,6 +862,28 @@ def hue_turned_jobs(sources: List[Source],
     return jobs
 
 
+def texture_jobs(sources: List[Source],
+                 clip_frames: Optional[Dict[str, int]] = None
+                 ) -> List[VideoJob]:
+    """The texture validation clips: one clip ``{texture}_00`` of each
+    texture source, panned in :data:`TEXTURE_WINDOW` as photographs are
+    (:func:`photo_clip`).
+
+    Args:
+        sources (list[Source]): The sources (those of kind ``'texture'``
+            are used).
+        clip_frames (dict, optional): As in :func:`corpus_jobs`.
+
+    Returns:
+        list[VideoJob]: The clips (split ``val``).
+    """
+    clip_frames = clip_frames or CLIP_FRAMES
+    return [
+        photo_clip(src, f'{src.name}_00', clip_frames['val'], TEXTURE_WINDOW)
+        for src in sources if src.kind == 'texture'
+    ]
+
+
 def check_disjoint(sources: List[Source]) -> None:
     """Refuse a source file (by content) used in two roles.
 
@@ -848,7 +927,7 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
             file=spec['wheel'],
             sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
     debs = {}
-    for package in (PLASMA, MATE) + HELDOUT_STYLE_PACKAGES:
+    for package in (PLASMA, MATE, TEXTURE_PACKAGE) + HELDOUT_STYLE_PACKAGES:
         deb = fetch_deb(package, cache_dir)
         debs[package] = unpack_deb(deb, cache_dir)
         packages[package] = dict(
@@ -886,6 +965,17 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
             Source(name, path, 'photo', role, licence=licence,
                    origin=origin,
                    heldout_style=package in HELDOUT_STYLE_PACKAGES))
+    for name, (member, sha, licence) in TEXTURES.items():
+        member = f'{TEXTURE_DIR}/{member}'
+        path = osp.join(debs[TEXTURE_PACKAGE], member)
+        if not osp.isfile(path) or sha256_path(path) != sha:
+            raise RuntimeError(
+                f'{path}: missing or not the pinned file (sha256 {sha}); '
+                f'the Debian package {TEXTURE_PACKAGE} changed. Check its '
+                'pictures and update TEXTURES.')
+        sources.append(
+            Source(name, path, 'texture', 'val', licence=licence,
+                   origin=f'{packages[TEXTURE_PACKAGE]["file"]}:/{member}'))
     return sources, packages
 
 
@@ -976,17 +1066,19 @@ def build(sources: List[Source],
           preset: str = PRESET,
           hue_val_root: Optional[str] = None,
           sat_hue_val_root: Optional[str] = None,
+          tex_val_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
     """Write the corpus (train + val), the held-out set and the
-    (saturated) hue-turned validation sets.
+    (saturated) hue-turned and texture validation sets.
 
     Args:
         sources (list[Source]): The sources.
         out_root (str): Corpus root.
         heldout_root (str): Held-out root.
         packages (dict, optional): Package records for ``sources.json``.
-        only (str, optional): ``'corpus'``, ``'heldout'``, ``'hue-val'``
-            or ``'sat-hue-val'``; all (those with a root) if None.
+        only (str, optional): ``'corpus'``, ``'heldout'``, ``'hue-val'``,
+            ``'sat-hue-val'`` or ``'tex-val'``; all (those with a root)
+            if None.
         qp (int): x265 QP. Default: 37.
         preset (str): x265 preset. Default: 'medium'.
         hue_val_root (str, optional): Hue-turned validation root
@@ -994,6 +1086,8 @@ def build(sources: List[Source],
         sat_hue_val_root (str, optional): Saturated hue-turned validation
             root (:func:`hue_turned_jobs` with :data:`SATURATED_HUE_VAL`);
             not built if None.
+        tex_val_root (str, optional): Texture validation root
+            (:func:`texture_jobs`); not built if None.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
@@ -1004,17 +1098,20 @@ def build(sources: List[Source],
         parts['hue-val'] = hue_val_root
     if sat_hue_val_root is not None:
         parts['sat-hue-val'] = sat_hue_val_root
+    if tex_val_root is not None:
+        parts['tex-val'] = tex_val_root
     if only is not None and only not in parts:
         raise ValueError(f'Nothing to build for only={only!r}: give its '
                          'root.')
     roots = [osp.abspath(root) for root in parts.values()]
     if len(set(roots)) < len(roots):
-        raise ValueError('The corpus, the held-out set and the hue-turned '
-                         f'validation sets need different roots, got {parts}.')
+        raise ValueError('The corpus, the held-out set and the validation '
+                         f'sets need different roots, got {parts}.')
     check_photographs(sources)
     record = sources_record(sources, packages or {})
     roles = {'corpus': ('train', 'val'), 'heldout': ('heldout', ),
-             'hue-val': ('val', ), 'sat-hue-val': ('val', )}
+             'hue-val': ('val', ), 'sat-hue-val': ('val', ),
+             'tex-val': ('val', )}
     manifests = {}
     for part, root in parts.items():
         if only is not None and only != part:
@@ -1025,16 +1122,21 @@ def build(sources: List[Source],
                 clip_frames=job_kwargs.get('clip_frames'),
                 saturation=SATURATED_HUE_VAL
                 if part == 'sat-hue-val' else None)
+        elif part == 'tex-val':
+            clips = texture_jobs(sources,
+                                 clip_frames=job_kwargs.get('clip_frames'))
         else:
             jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
             clips = [job for role in roles[part] for job in jobs[role]]
         check_no_stale_clips(root, clips)
         part_record = dict(
             record,
+            # the textures belong to the texture set only
             sources={
                 k: v
                 for k, v in record['sources'].items()
-                if v['role'] in roles[part]
+                if v['role'] in roles[part] and (
+                    v['kind'] == 'texture') == (part == 'tex-val')
             })
         manifest = build_dataset(clips, root, qp=qp, preset=preset)
         atomic_write_text(
@@ -1066,9 +1168,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='saturated hue-turned validation set root to write (the same '
         f'clips saturated x{SATURATED_HUE_VAL} before the turns)')
     parser.add_argument(
+        '--tex-val-root',
+        default='data/corpus_texval',
+        help='texture validation set root to write (paper, canvas and cork '
+        f'scans of {TEXTURE_PACKAGE})')
+    parser.add_argument(
         '--only',
-        choices=('corpus', 'heldout', 'hue-val', 'sat-hue-val'),
-        help='build one of the four only')
+        choices=('corpus', 'heldout', 'hue-val', 'sat-hue-val', 'tex-val'),
+        help='build one of the five only')
     parser.add_argument(
         '--exposure-variants',
         type=int,
@@ -1126,6 +1233,7 @@ def main(argv: Optional[List[str]] = None,
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           hue_val_root=args.hue_val_root,
           sat_hue_val_root=args.sat_hue_val_root,
+          tex_val_root=args.tex_val_root,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
@@ -1134,7 +1242,8 @@ def main(argv: Optional[List[str]] = None,
     for part, root in (('corpus', args.out_root),
                        ('heldout', args.heldout_root),
                        ('hue-val', args.hue_val_root),
-                       ('sat-hue-val', args.sat_hue_val_root)):
+                       ('sat-hue-val', args.sat_hue_val_root),
+                       ('tex-val', args.tex_val_root)):
         if args.only in (None, part):
             print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
                   'meta_info_train.txt, meta_info_val.txt, manifest.json, '
