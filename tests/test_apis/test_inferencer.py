@@ -2,7 +2,6 @@
 what ``tools/enhance_video.py`` writes, and never replaces an output."""
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -12,10 +11,9 @@ from astf_mm.apis import ASTFInferencer
 from astf_mm.datasets.encoding import encode_hevc_qp
 from astf_mm.io import OutputPathError, read_frames, write_png_folder
 from astf_mm.models import ASTF
-from tests.utils import ROOT, make_tiny_astf
+from tests.utils import ROOT, load_tool, make_tiny_astf
 
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import enhance_video  # noqa: E402
+enhance_video = load_tool('enhance_video.py')
 
 
 @pytest.fixture(scope='module')

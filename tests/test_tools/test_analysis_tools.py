@@ -2,7 +2,6 @@
 evaluation of a network, on tiny networks."""
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -12,12 +11,11 @@ from astf_mm.apis import frames_to_tensor, init_astf_model, tensor_to_frames
 from astf_mm.io import read_frames
 from astf_mm.models.fusion import unsharp_mask
 from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
-                         save_tiny_checkpoint, tiny_overrides)
+                         load_tool, save_tiny_checkpoint, tiny_overrides)
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-import eval_network  # noqa: E402
-import loss_balance  # noqa: E402
-import sharpen_sweep  # noqa: E402
+eval_network = load_tool('analysis_tools/eval_network.py')
+loss_balance = load_tool('analysis_tools/loss_balance.py')
+sharpen_sweep = load_tool('analysis_tools/sharpen_sweep.py')
 
 
 def _psnr(a, b) -> float:

@@ -61,13 +61,15 @@ def sha(path) -> str:
 def fake_sources(tmp_path):
     src = tmp_path / 'src'
     src.mkdir()
-    photos = [('ptrain', 'train', 0), ('pval', 'val', 1),
-              ('pheld', 'heldout', 2)]
+    # the held-out photograph fits the held-out window and its margin
+    photos = [('ptrain', 'train', 0, (300, 230)), ('pval', 'val', 1,
+                                                   (300, 230)),
+              ('pheld', 'heldout', 2, (420, 290))]
     sources = [
         bc.Source(name, write_png(src / f'{name}.png',
-                                  textured(300, 230, seed)), 'photo', role,
+                                  textured(*size, seed)), 'photo', role,
                   licence=f'licence of {name}', origin=f'fake:{name}')
-        for name, role, seed in photos
+        for name, role, seed, size in photos
     ]
     for name, role, seed in (('vid', 'train', 3), ('held', 'heldout', 4)):
         path = str(src / f'{name}.mkv')
@@ -81,16 +83,17 @@ def fake_sources(tmp_path):
     return sources, pieces, tmp_path
 
 
+def build_kwargs(pieces, **extra):
+    """What every fake build passes: small, fast clips."""
+    return dict(
+        packages=dict(fake=dict(file='fake', sha256='0' * 64)),
+        preset='ultrafast', video_pieces=pieces, photo_clips=CLIPS,
+        clip_frames=FRAMES, **extra)
+
+
 def run_build(sources, pieces, tmp_path):
-    return bc.build(
-        sources,
-        str(tmp_path / 'corpus'),
-        str(tmp_path / 'heldout'),
-        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
-        preset='ultrafast',
-        video_pieces=pieces,
-        photo_clips=CLIPS,
-        clip_frames=FRAMES)
+    return bc.build(sources, str(tmp_path / 'corpus'),
+                    str(tmp_path / 'heldout'), **build_kwargs(pieces))
 
 
 def test_build_layout_frames_hashes_and_resume(fake_sources):
@@ -426,10 +429,7 @@ def test_closeup_clips_for_training_and_validation_photographs(tmp_path):
 def test_hue_turned_validation_set(fake_sources):
     sources, pieces, tmp_path = fake_sources
     roots = [str(tmp_path / name) for name in ('corpus', 'heldout', 'hue')]
-    kwargs = dict(
-        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
-        preset='ultrafast', video_pieces=pieces, photo_clips=CLIPS,
-        clip_frames=FRAMES)
+    kwargs = build_kwargs(pieces)
     with pytest.raises(ValueError, match="only='hue-val'"):
         bc.build(sources, *roots[:2], only='hue-val', **kwargs)
     with pytest.raises(ValueError, match='different roots'):
@@ -461,6 +461,7 @@ def test_hue_turned_validation_set(fake_sources):
     bc.build(sources, *roots[:2], only='sat-hue-val',
              sat_hue_val_root=str(tmp_path / 'sathue'), **kwargs)
     sat = tmp_path / 'sathue'
+    assert not osp.exists(roots[0]) and not osp.exists(roots[1])
     assert (sat / 'meta_info_val.txt').read_text() == ''.join(
         f'pval_s18t{turn:03d} 4\n' for turn in (0, 90, 180, 270))
     assert (hue / 'meta_info_val.txt').read_text().count('\n') == 4
@@ -488,12 +489,10 @@ def test_texture_validation_set(fake_sources):
     sources, pieces, tmp_path = fake_sources
     texture = bc.Source('ptex', write_png(tmp_path / 'src' / 'tex.png',
                                           textured(300, 230, 9)), 'texture',
-                        'val', 'CC0', 'fake:tex')
+                        'val', 'CC0', 'tex.deb:/tex.png')
     sources = sources + [texture]
-    kwargs = dict(
-        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
-        preset='ultrafast', video_pieces=pieces, photo_clips=CLIPS,
-        clip_frames=FRAMES)
+    kwargs = build_kwargs(pieces)
+    kwargs['packages']['tex'] = dict(file='tex.deb', sha256='1' * 64)
     # the corpus and the hue-turned set are what they are without it
     options = dict(closeup_clips=1, hue_variants=1)
     jobs = bc.corpus_jobs(sources, pieces, CLIPS, FRAMES, **options)
@@ -504,8 +503,11 @@ def test_texture_validation_set(fake_sources):
     assert [j.name for j in bc.hue_turned_jobs(sources)] == [
         j.name for j in bc.hue_turned_jobs(sources[:-1])]
     tex_root = tmp_path / 'tex'
-    bc.build(sources, str(tmp_path / 'corpus'), str(tmp_path / 'heldout'),
-             tex_val_root=str(tex_root), **kwargs)
+    roots = (str(tmp_path / 'corpus'), str(tmp_path / 'heldout'))
+    bc.build(sources, *roots, only='tex-val', tex_val_root=str(tex_root),
+             **kwargs)
+    assert not osp.exists(roots[0]) and not osp.exists(roots[1])
+    bc.build(sources, *roots, tex_val_root=str(tex_root), **kwargs)
     assert (tex_root / 'meta_info_val.txt').read_text() == 'ptex_00 4\n'
     assert (tex_root / 'meta_info_train.txt').read_text() == ''
     frames = list(read_frames(str(tex_root / 'gt' / 'ptex_00')))
@@ -513,17 +515,58 @@ def test_texture_validation_set(fake_sources):
     described = json.loads(bc.texture_jobs(sources, FRAMES)[0].description)
     assert described['window'] == list(bc.TEXTURE_WINDOW)
     # sources.json: the texture in its root, and only there
+    # and its package, which no other root records
     record = json.loads((tex_root / 'sources.json').read_text())
     assert list(record['sources']) == ['ptex']
     assert record['sources']['ptex']['kind'] == 'texture'
+    assert list(record['packages']) == ['tex']
     for root in ('corpus', 'heldout'):
         record = json.loads((tmp_path / root / 'sources.json').read_text())
         assert 'ptex' not in record['sources']
+        assert list(record['packages']) == ['fake']
         assert 'ptex' not in (tmp_path / root /
                               'meta_info_val.txt').read_text()
     with pytest.raises(ValueError, match='different roots'):
         bc.build(sources, str(tex_root), str(tmp_path / 'heldout'),
                  tex_val_root=str(tex_root), **kwargs)
+
+
+def test_texture_smaller_than_its_window_refused(tmp_path):
+    """A scan too small to pan the texture window with its 24-pixel
+    margin is refused by name, not upscaled."""
+    small = bc.Source('psmall', write_png(tmp_path / 'small.png',
+                                          textured(256, 256, 3)),
+                      'texture', 'val', 'CC0', 'fake')
+    assert bc.TEXTURE_WINDOW == bc.WINDOWS[0]
+    with pytest.raises(ValueError, match=r'small\.png: 256x256 is too '
+                       r'small for the window \(256, 192\)'):
+        bc.texture_jobs([small], FRAMES)
+
+
+def test_main_passes_every_root_and_fetches_textures_only_for_them(
+        monkeypatch, tmp_path):
+    gathered, built = [], []
+
+    def gather(cache_dir, textures):
+        gathered.append(textures)
+        return [], {}
+
+    monkeypatch.setattr(
+        bc, 'build', lambda *args, **kwargs: built.append((args, kwargs)))
+    roots = ['--out-root', 'C', '--heldout-root', 'H', '--hue-val-root',
+             'U', '--sat-hue-val-root', 'S', '--tex-val-root', 'T',
+             '--cache-dir', str(tmp_path)]
+    for only, textures in (('sat-hue-val', False), ('corpus', False),
+                           ('tex-val', True), (None, True)):
+        argv = roots + (['--only', only] if only else [])
+        assert bc.main(argv + ['--saturated-hue-variants', '2'],
+                       gather=gather) == 0
+        assert gathered[-1] is textures
+        args, kwargs = built[-1]
+        assert args[1:] == ('C', 'H', {}, only)
+        assert (kwargs['hue_val_root'], kwargs['sat_hue_val_root'],
+                kwargs['tex_val_root']) == ('U', 'S', 'T')
+        assert kwargs['saturated_hue_variants'] == 2
 
 
 def test_texture_sources_pinned():
@@ -570,7 +613,7 @@ def test_heldout_style_validation_photographs(tmp_path):
 
 
 def test_negative_exposure_variants_refused_before_any_download(capsys):
-    def gather(cache_dir):
+    def gather(cache_dir, textures):
         raise AssertionError('sources gathered')
 
     with pytest.raises(SystemExit) as exit_info:
@@ -597,10 +640,7 @@ def test_negative_exposure_variants_refused_before_any_download(capsys):
 def test_fewer_exposure_variants_into_a_built_root_is_refused(
         fake_sources):
     sources, pieces, tmp_path = fake_sources
-    kwargs = dict(
-        packages=dict(fake=dict(file='fake.deb', sha256='0' * 64)),
-        only='corpus', preset='ultrafast', video_pieces=pieces,
-        photo_clips=CLIPS, clip_frames=FRAMES)
+    kwargs = build_kwargs(pieces, only='corpus')
     roots = (str(tmp_path / 'corpus'), str(tmp_path / 'heldout'))
     bc.build(sources, *roots, exposure_variants=1, **kwargs)
     ann = tmp_path / 'corpus' / 'meta_info_train.txt'

@@ -2,7 +2,6 @@
 EnhanceNet) on a tiny dataset, in one table with sizes and speeds."""
 import json
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
@@ -12,10 +11,9 @@ import torch
 from astf_mm.apis import init_astf_model
 from astf_mm.evaluation import frame_psnr, frame_ssim, tof
 from astf_mm.models import EnhanceNet
-from tests.utils import ROOT, SAMPLE_STAGE1
+from tests.utils import ROOT, SAMPLE_STAGE1, load_tool
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-import compare_restorers  # noqa: E402
+compare_restorers = load_tool('analysis_tools/compare_restorers.py')
 
 METRICS = ['--metrics', 'PSNR', 'SSIM', 'tOF']
 ASTF_ROWS = ['lq input', 'astf: stage-1', 'astf: cb+lpips', 'astf: lpips',

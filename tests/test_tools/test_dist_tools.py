@@ -151,7 +151,7 @@ def test_enhance_video_many_videos_on_two_processes(tiny_setup, tmp_path,
     assert_same_frames(tmp_path / 'single', tmp_path / 'dist', 'd')
 
 
-def test_enhance_video_many_videos_refusals(one_thread, tmp_path, capsys):
+def test_enhance_video_many_videos_refusals(tmp_path, capsys):
     enhance_video_tool = load_tool('enhance_video.py')
     lq = make_frames_dataset(tmp_path / 'data', {'val': ['c', 'd']}) / 'lq'
     (tmp_path / 'other' / 'c').mkdir(parents=True)

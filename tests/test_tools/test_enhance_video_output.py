@@ -1,7 +1,6 @@
 """tools/enhance_video.py: what the written file costs, and its progress."""
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -10,16 +9,14 @@ from astf_mm.evaluation import frame_psnr
 from astf_mm.io import (VideoWriter, default_crf, open_writer, probe_video,
                         read_frames, write_png_folder)
 from tests.test_tools.test_astf_pipeline import make_clip
-from tests.utils import ROOT
+from tests.utils import ROOT, load_tool
 
 DEMO = osp.join(ROOT, 'data/sample/demo/carphone_qp37.mkv')
 DEMO_SOURCE = osp.join(ROOT, 'data/sample/demo/carphone_pristine.mp4')
 
 
 def enhance_video_tool():
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import enhance_video
-    return enhance_video
+    return load_tool('enhance_video.py')
 
 
 def mean_psnr(frames, refs) -> float:

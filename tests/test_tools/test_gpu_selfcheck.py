@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from tests.utils import ROOT
+from tests.utils import ROOT, load_tool
 
 SCRIPT = osp.join(ROOT, 'tools', 'gpu_selfcheck.py')
 DEFAULT_REPORT = osp.join(ROOT, 'benchmarks', 'results', 'gpu_selfcheck.md')
@@ -18,10 +18,7 @@ DEFAULT_REPORT = osp.join(ROOT, 'benchmarks', 'results', 'gpu_selfcheck.md')
 
 @pytest.fixture
 def selfcheck():
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import gpu_selfcheck
-    yield gpu_selfcheck
-    sys.path.remove(osp.join(ROOT, 'tools'))
+    return load_tool('gpu_selfcheck.py')
 
 
 def snapshot(path: str):

@@ -1,18 +1,13 @@
 """tools/pretrain_spynet.py: synthetic-motion pairs, EPE, resumable run."""
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.models.utils import flow_warp
 
 from astf_mm.models import EnhanceNet
-from tests.utils import make_frames_dataset
+from tests.utils import load_tool, make_frames_dataset
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import pretrain_spynet  # noqa: E402
+pretrain_spynet = load_tool('pretrain_spynet.py')
 
 
 def test_pairs_are_related_by_their_flow():

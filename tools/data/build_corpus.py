@@ -325,7 +325,7 @@ for _name, _sha, _licence, _package in (
 #: every other root; a clip pans the smallest window over each
 TEXTURE_PACKAGE = 'mypaint-data-extras'
 TEXTURE_DIR = 'usr/share/mypaint/backgrounds'
-TEXTURE_WINDOW = (256, 192)
+TEXTURE_WINDOW = WINDOWS[0]
 # name -> (member under TEXTURE_DIR, sha256, licence)
 TEXTURES: Dict[str, Tuple[str, str, str]] = {}
 for _member, _sha in (
@@ -369,11 +369,21 @@ for _member, _sha in (
             _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
             f'of {TEXTURE_PACKAGE})')
 # Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
-# small to pan the smallest window across).
+# small to pan the texture window across: photo_clip refuses it).
 # Left out of the lomiri wallpapers: analogpattern, greentock and umang
 # (abstract art and renders), free (a flat rendered background: fails
 # looks_photographic), Fossa and Painting-Colors (vector art) and
 # Infinite-Sea (a composite). ukui-wallpapers holds renders only.
+
+#: what a build writes, each part into its own root (``--only`` picks
+#: one), and the source roles each part films
+PART_ROLES: Dict[str, Tuple[str, ...]] = {
+    'corpus': ('train', 'val'),
+    'heldout': ('heldout', ),
+    'hue-val': ('val', ),
+    'sat-hue-val': ('val', ),
+    'tex-val': ('val', ),
+}
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
@@ -600,6 +610,11 @@ def photo_clip(source: Source, name: str,
             raise ValueError(f'{source.path}: {w}x{h} is too small for '
                              f'the smallest window {WINDOWS[0]}.')
         window = fits[int(rng.integers(len(fits)))]
+    elif window[0] + 24 > w or window[1] + 24 > h:
+        # a camera path needs a 24-pixel margin; filming a smaller picture
+        # would upscale it, which no compressed video looks like
+        raise ValueError(f'{source.path}: {w}x{h} is too small for the '
+                         f'window {window} (24-pixel margin).')
     target = window[1] * rng.uniform(1.2, 3.0)
     if closeup:
         target = min(h, w) * rng.uniform(*CLOSEUP_SCALE)
@@ -901,11 +916,25 @@ def check_disjoint(sources: List[Source]) -> None:
         seen[sha] = src
 
 
-def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
+def _pinned(path: str, sha: str, package: str, table: str) -> str:
+    """``path`` if it holds the pinned file; a clear error if not."""
+    if not osp.isfile(path) or sha256_path(path) != sha:
+        raise RuntimeError(
+            f'{path}: missing or not the pinned file (sha256 {sha}); the '
+            f'Debian package {package} changed. Check its pictures and '
+            f'update {table}.')
+    return path
+
+
+def gather_sources(cache_dir: str,
+                   textures: bool = True) -> Tuple[List[Source], dict]:
     """Fetch the packages and list the sources (sha256 and texture checked).
 
     Args:
         cache_dir (str): Cache folder.
+        textures (bool): Also fetch :data:`TEXTURE_PACKAGE` and list its
+            scans (needed by the texture validation set only).
+            Default: True.
 
     Returns:
         tuple[list[Source], dict]: The sources, and the package records
@@ -927,7 +956,8 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
             file=spec['wheel'],
             sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
     debs = {}
-    for package in (PLASMA, MATE, TEXTURE_PACKAGE) + HELDOUT_STYLE_PACKAGES:
+    for package in ((PLASMA, MATE) + HELDOUT_STYLE_PACKAGES +
+                    ((TEXTURE_PACKAGE, ) if textures else ())):
         deb = fetch_deb(package, cache_dir)
         debs[package] = unpack_deb(deb, cache_dir)
         packages[package] = dict(
@@ -954,25 +984,18 @@ def gather_sources(cache_dir: str) -> Tuple[List[Source], dict]:
             path = skimage[osp.basename(member)]
             origin = f'{SCIKIT_IMAGE_WHEEL["wheel"]}:{member}'
         else:
-            path = osp.join(debs[package], member)
+            path = _pinned(
+                osp.join(debs[package], member), sha, package, 'PHOTOS')
             origin = f'{packages[package]["file"]}:/{member}'
-            if not osp.isfile(path) or sha256_path(path) != sha:
-                raise RuntimeError(
-                    f'{path}: missing or not the pinned file (sha256 '
-                    f'{sha}); the Debian package {package} changed. Check '
-                    'its pictures and update PHOTOS.')
         sources.append(
             Source(name, path, 'photo', role, licence=licence,
                    origin=origin,
                    heldout_style=package in HELDOUT_STYLE_PACKAGES))
-    for name, (member, sha, licence) in TEXTURES.items():
+    for name, (member, sha, licence) in (TEXTURES.items()
+                                         if textures else ()):
         member = f'{TEXTURE_DIR}/{member}'
-        path = osp.join(debs[TEXTURE_PACKAGE], member)
-        if not osp.isfile(path) or sha256_path(path) != sha:
-            raise RuntimeError(
-                f'{path}: missing or not the pinned file (sha256 {sha}); '
-                f'the Debian package {TEXTURE_PACKAGE} changed. Check its '
-                'pictures and update TEXTURES.')
+        path = _pinned(osp.join(debs[TEXTURE_PACKAGE], member), sha,
+                       TEXTURE_PACKAGE, 'TEXTURES')
         sources.append(
             Source(name, path, 'texture', 'val', licence=licence,
                    origin=f'{packages[TEXTURE_PACKAGE]["file"]}:/{member}'))
@@ -1052,9 +1075,9 @@ def check_no_stale_clips(root: str, clips: List[VideoJob]) -> None:
         raise ValueError(
             f'{root} holds {len(stale)} clips this build does not make '
             f'({shown}), e.g. from other --exposure-variants, '
-            '--saturation-variants, --hue-variants or --closeup-clips; '
-            'build into a new root, or repeat the options it was built '
-            'with.')
+            '--saturation-variants, --hue-variants, '
+            '--saturated-hue-variants or --closeup-clips; build into a '
+            'new root, or repeat the options it was built with.')
 
 
 def build(sources: List[Source],
@@ -1109,9 +1132,6 @@ def build(sources: List[Source],
                          f'sets need different roots, got {parts}.')
     check_photographs(sources)
     record = sources_record(sources, packages or {})
-    roles = {'corpus': ('train', 'val'), 'heldout': ('heldout', ),
-             'hue-val': ('val', ), 'sat-hue-val': ('val', ),
-             'tex-val': ('val', )}
     manifests = {}
     for part, root in parts.items():
         if only is not None and only != part:
@@ -1126,17 +1146,26 @@ def build(sources: List[Source],
             clips = texture_jobs(sources,
                                  clip_frames=job_kwargs.get('clip_frames'))
         else:
-            jobs = corpus_jobs(sources, roles=roles[part], **job_kwargs)
-            clips = [job for role in roles[part] for job in jobs[role]]
+            roles = PART_ROLES[part]
+            jobs = corpus_jobs(sources, roles=roles, **job_kwargs)
+            clips = [job for role in roles for job in jobs[role]]
         check_no_stale_clips(root, clips)
+        # the textures belong to the texture set only
+        part_sources = {
+            k: v
+            for k, v in record['sources'].items()
+            if v['role'] in PART_ROLES[part] and (
+                v['kind'] == 'texture') == (part == 'tex-val')
+        }
         part_record = dict(
             record,
-            # the textures belong to the texture set only
-            sources={
+            sources=part_sources,
+            # the packages this part's sources come from
+            packages={
                 k: v
-                for k, v in record['sources'].items()
-                if v['role'] in roles[part] and (
-                    v['kind'] == 'texture') == (part == 'tex-val')
+                for k, v in record['packages'].items()
+                if any(e['origin'].startswith(f'{v["file"]}:')
+                       for e in part_sources.values())
             })
         manifest = build_dataset(clips, root, qp=qp, preset=preset)
         atomic_write_text(
@@ -1174,8 +1203,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         f'scans of {TEXTURE_PACKAGE})')
     parser.add_argument(
         '--only',
-        choices=('corpus', 'heldout', 'hue-val', 'sat-hue-val', 'tex-val'),
-        help='build one of the five only')
+        choices=tuple(PART_ROLES),
+        help='build one of them only')
     parser.add_argument(
         '--exposure-variants',
         type=int,
@@ -1226,10 +1255,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None,
-         gather: Callable[[str], Tuple[List[Source],
-                                       dict]] = gather_sources) -> int:
+         gather: Callable[[str, bool],
+                          Tuple[List[Source], dict]] = gather_sources
+         ) -> int:
     args = parse_args(argv)
-    sources, packages = gather(args.cache_dir or default_cache_dir())
+    # the texture package is fetched only for the texture set
+    sources, packages = gather(args.cache_dir or default_cache_dir(),
+                               args.only in (None, 'tex-val'))
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           hue_val_root=args.hue_val_root,
           sat_hue_val_root=args.sat_hue_val_root,
@@ -1239,11 +1271,9 @@ def main(argv: Optional[List[str]] = None,
           hue_variants=args.hue_variants,
           saturated_hue_variants=args.saturated_hue_variants,
           closeup_clips=args.closeup_clips)
-    for part, root in (('corpus', args.out_root),
-                       ('heldout', args.heldout_root),
-                       ('hue-val', args.hue_val_root),
-                       ('sat-hue-val', args.sat_hue_val_root),
-                       ('tex-val', args.tex_val_root)):
+    roots = (args.out_root, args.heldout_root, args.hue_val_root,
+             args.sat_hue_val_root, args.tex_val_root)
+    for part, root in zip(PART_ROLES, roots):
         if args.only in (None, part):
             print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
                   'meta_info_train.txt, meta_info_val.txt, manifest.json, '

@@ -23,6 +23,13 @@ _base_ = './stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37.py'
 experiment_name = 'stage1_enhancenet-ps4_c32b6_1xb4-sathue-1000_corpus-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
 
+# its own corpus root, so that data/corpus stays as the shipped models
+# were trained on it:
+#   python tools/data/build_corpus.py --only corpus --out-root \
+#       data/corpus_sathue --exposure-variants 4 --saturation-variants 4 \
+#       --hue-variants 8 --closeup-clips 4 --saturated-hue-variants 4
+train_dataloader = dict(dataset=dict(data_root='data/corpus_sathue'))
+
 # the shipped stage 1 (EMA weights, as published)
 load_from = './checkpoints/sample/stage1_enhancenet-ps4_c32b6_corpus-qp37.pth'
 
