@@ -48,6 +48,7 @@ import torch
 from astf_mm.io import atomic_write_bytes
 from astf_mm.models import perceptual_nets as nets
 from astf_mm.utils.cache_dir import CACHE_ENV
+from astf_mm.utils.checkpoint import checkpoint_bytes
 from astf_mm.utils.checksum import sha256_of
 
 
@@ -300,9 +301,7 @@ def convert_trunk(archive: str, net: str) -> bytes:
             'were trained on. Refusing to convert.')
     features = flax_to_torchvision_features(params, net)
     torchvision_features(net).load_state_dict(features, strict=True)
-    buffer = io.BytesIO()
-    torch.save(features, buffer)
-    return buffer.getvalue()
+    return checkpoint_bytes(features)
 
 
 def extract_inception(archive: str) -> bytes:

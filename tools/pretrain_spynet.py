@@ -30,7 +30,8 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (compat shims before mmagic)
 from astf_mm.datasets import videos_from_ann
-from astf_mm.io import atomic_write, read_frames
+from astf_mm.io import atomic_write, atomic_write_bytes, read_frames
+from astf_mm.utils.checkpoint import checkpoint_bytes
 
 
 def load_videos(data_root: str, folder: str, names: Sequence[str],
@@ -204,7 +205,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         k: v
         for k, v in spynet.state_dict().items() if k.startswith('basic_module')
     }
-    atomic_write(args.out, lambda tmp: torch.save(weights, tmp))
+    atomic_write_bytes(args.out, checkpoint_bytes(weights))
     print(f'wrote {args.out}')
     return 0
 

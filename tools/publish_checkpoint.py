@@ -18,12 +18,11 @@ import argparse
 import os
 import sys
 
-import torch
-
 import astf_mm  # noqa: F401  (applies shims)
 from astf_mm.apis import init_astf_model
 from astf_mm.compat import safe_torch_load
-from astf_mm.io import OutputPathError, atomic_write, check_output_path
+from astf_mm.io import OutputPathError, atomic_write_bytes, check_output_path
+from astf_mm.utils.checkpoint import checkpoint_bytes
 from astf_mm.utils.checksum import sha256_of
 
 
@@ -46,7 +45,7 @@ def publish(src: str, dst: str, overwrite: bool = False) -> str:
     out = dict(
         state_dict=state,
         meta=dict(iter=meta.get('iter'), source=os.path.basename(src)))
-    atomic_write(dst, lambda tmp: torch.save(out, tmp), overwrite=overwrite)
+    atomic_write_bytes(dst, checkpoint_bytes(out), overwrite=overwrite)
     return sha256_of(dst)
 
 
@@ -60,7 +59,7 @@ def publish_end_to_end(config: str, dst: str, overwrite: bool = False) -> str:
         meta=dict(
             config=os.path.basename(config),
             networks=dict(model.checkpoint_sha256)))
-    atomic_write(dst, lambda tmp: torch.save(out, tmp), overwrite=overwrite)
+    atomic_write_bytes(dst, checkpoint_bytes(out), overwrite=overwrite)
     return sha256_of(dst)
 
 

@@ -119,19 +119,22 @@ def atomic_write(path: PathLike,
         _fsync(folder)  # the rename itself reaches the disk
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: PathLike,
+                       data: bytes,
+                       overwrite: bool = True) -> None:
     """Write a binary file atomically (:func:`atomic_write`).
 
     Args:
         path (str | PathLike): Destination; its folder is created.
         data (bytes): Content.
+        overwrite (bool): As in :func:`atomic_write`. Default: True.
     """
 
     def write(tmp: str) -> None:
         with open(tmp, 'wb') as f:
             f.write(data)
 
-    atomic_write(path, write)
+    atomic_write(path, write, overwrite=overwrite)
 
 
 def atomic_write_text(path: PathLike, text: str) -> None:

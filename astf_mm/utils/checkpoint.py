@@ -1,5 +1,7 @@
-"""Load a network's weights from a checkpoint, checked before use."""
-from typing import Dict, Optional, Tuple
+"""Load a network's weights from a checkpoint, checked before use; write
+one whose bytes do not depend on where it is written."""
+import io
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -8,6 +10,26 @@ from mmengine.runner import CheckpointLoader
 from astf_mm.compat import check_checkpoint_file
 from .checksum import check_sha256, sha256_of
 from .shipped_files import resolve_shipped
+
+
+def checkpoint_bytes(obj: Any) -> bytes:
+    """``torch.save`` into memory.
+
+    Saved to a path, the zip archive's record names carry that file's
+    name (the temporary name of an atomic write included), so the same
+    weights get a different sha256 on every run; saved to a buffer they
+    are always named ``archive/``, and a published checkpoint's pin can be
+    reproduced.
+
+    Args:
+        obj: What to save.
+
+    Returns:
+        bytes: The file's content.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
 
 
 def load_checked_state_dict(

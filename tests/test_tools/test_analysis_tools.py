@@ -10,8 +10,8 @@ import torch
 from astf_mm.apis import frames_to_tensor, init_astf_model, tensor_to_frames
 from astf_mm.io import read_frames
 from astf_mm.models.fusion import unsharp_mask
-from tests.utils import (ROOT, SAMPLE_STAGE1, make_frames_dataset,
-                         load_tool, save_tiny_checkpoint, tiny_overrides)
+from tests.utils import (ROOT, SAMPLE_STAGE1, load_tool, make_frames_dataset,
+                         save_tiny_checkpoint, tiny_overrides)
 
 eval_network = load_tool('analysis_tools/eval_network.py')
 loss_balance = load_tool('analysis_tools/loss_balance.py')

@@ -79,8 +79,8 @@ import dataclasses
 import functools
 import json
 import os.path as osp
-import zipfile
 import sys
+import zipfile
 import zlib
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -968,12 +968,9 @@ def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
     spec = TRAIN_TEXTURES
     deb = fetch_deb(spec['package'], cache_dir)
     unpacked = unpack_deb(deb, cache_dir)
-    archive = osp.join(unpacked, spec['archive'])
-    if not osp.isfile(archive) or sha256_path(archive) != spec['sha256']:
-        raise RuntimeError(
-            f'{archive}: missing or not the pinned file (sha256 '
-            f'{spec["sha256"]}); the Debian package {spec["package"]} '
-            'changed. Check its pictures and update TRAIN_TEXTURES.')
+    archive = _pinned(
+        osp.join(unpacked, spec['archive']), spec['sha256'], spec['package'],
+        'TRAIN_TEXTURES')
     with zipfile.ZipFile(archive) as zf:
         members = sorted(
             m for m in zf.namelist()

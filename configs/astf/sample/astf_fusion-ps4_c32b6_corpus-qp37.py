@@ -22,7 +22,7 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
-            sha256='fb516162246611e197fe7c5192aca9ed47fc7c179e97bd84e03333874b7bc3ff')),
+            sha256='c2995621eaa24d54351f16f79d752fd280ee6a37f0d413bc84e169a29d3fb348')),
     enhancenet1=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(

@@ -30,8 +30,10 @@ work_dir = f'./work_dirs/{experiment_name}'
 #       --hue-variants 8 --closeup-clips 4 --saturated-hue-variants 4
 train_dataloader = dict(dataset=dict(data_root='data/corpus_sathue'))
 
-# the shipped stage 1 (EMA weights, as published)
-load_from = './checkpoints/sample/stage1_enhancenet-ps4_c32b6_corpus-qp37.pth'
+# the second phase's stage 1 (session 17's shipped stage 1, fb516162...;
+# EMA weights, as published by the README's steps)
+load_from = ('./work_dirs/stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37/'
+             'stage1_iter_2000_published.pth')
 
 max_iters = 1000
 val_interval = 250
