@@ -204,6 +204,31 @@ def tiny_overrides(data_root: Path, work_dir: Path, max_iters: int = 2,
     }
 
 
+def train_datasets(cfg) -> list:
+    """The frame datasets a config trains on: the parts of a
+    ``ConcatDataset``, or its one dataset."""
+    dataset = cfg.train_dataloader.dataset
+    if dataset.type == 'ConcatDataset':
+        return list(dataset.datasets)
+    return [dataset]
+
+
+def for_each_train_dataset(cfg, options: dict) -> dict:
+    """``options`` with their ``train_dataloader.dataset.*`` keys set on
+    every part of a ``ConcatDataset`` (merge with
+    ``allow_list_keys=True``)."""
+    dataset = cfg.train_dataloader.dataset
+    prefix = 'train_dataloader.dataset.'
+    if dataset.type != 'ConcatDataset':
+        return options
+    out = {k: v for k, v in options.items() if not k.startswith(prefix)}
+    for key, value in options.items():
+        if key.startswith(prefix):
+            for i in range(len(dataset.datasets)):
+                out[f'{prefix}datasets.{i}.{key[len(prefix):]}'] = value
+    return out
+
+
 def luma(x: torch.Tensor) -> torch.Tensor:
     kr, kg, kb = LUMA_WEIGHTS
     return kr * x[..., 0, :, :] + kg * x[..., 1, :, :] + kb * x[..., 2, :, :]

@@ -8,8 +8,8 @@ import torch
 from mmengine.config import Config
 
 from astf_mm.utils.checksum import sha256_of
-from tests.utils import (ROOT, make_frames_dataset, save_tiny_checkpoint,
-                         tiny_overrides)
+from tests.utils import (ROOT, for_each_train_dataset, make_frames_dataset,
+                         save_tiny_checkpoint, tiny_overrides, train_datasets)
 
 TRAIN_CONFIGS = sorted(
     osp.relpath(p, ROOT)
@@ -53,10 +53,13 @@ def test_config_takes_a_train_step(config, tmp_path, request):
             propagation_scale=cfg.model.generator.get('propagation_scale', 1),
             lq_to_head=cfg.model.generator.get('lq_to_head', False))
         options['model.generator.init_cfg.checkpoint'] = start
-    cfg.merge_from_dict(options)
-    for step in cfg.train_dataloader.dataset.pipeline:
-        if step.type == 'PairedRandomCrop':  # the tiny frames are 64x72
-            step.gt_patch_size = min(step.gt_patch_size, 64)
+    # a ConcatDataset's parts all read the tiny frames
+    cfg.merge_from_dict(for_each_train_dataset(cfg, options),
+                        allow_list_keys=True)
+    for dataset in train_datasets(cfg):
+        for step in dataset.pipeline:
+            if step.type == 'PairedRandomCrop':  # the tiny frames are 64x72
+                step.gt_patch_size = min(step.gt_patch_size, 64)
 
     init_default_scope('mmagic')
     model = MODELS.build(cfg.model)

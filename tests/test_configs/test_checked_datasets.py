@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from tests.utils import (ROOT, SAMPLE_ASTF, SAMPLE_STAGE1, make_frames_dataset,
-                         tiny_overrides)
+                         tiny_overrides, train_datasets)
 
 CONFIGS = sorted(
     osp.relpath(p, ROOT)
@@ -27,10 +27,14 @@ def test_every_dataset_is_checked(config):
     for loader in LOADERS:
         if not cfg.get(loader):
             continue
-        dataset = cfg[loader].dataset
-        assert dataset.type == 'PairedFramesDataset', (loader, dataset.type)
-        loads = [t.type for t in dataset.pipeline if 'Load' in t.type]
-        assert loads == ['LoadImageFromFileChecked'] * 2, (loader, loads)
+        # every part of a ConcatDataset
+        datasets = (train_datasets(cfg) if loader == 'train_dataloader' else
+                    [cfg[loader].dataset])
+        for dataset in datasets:
+            assert dataset.type == 'PairedFramesDataset', (loader,
+                                                           dataset.type)
+            loads = [t.type for t in dataset.pipeline if 'Load' in t.type]
+            assert loads == ['LoadImageFromFileChecked'] * 2, (loader, loads)
         checked += 1
     assert checked == (1 if 'astf_fusion' in config else 3)
 
