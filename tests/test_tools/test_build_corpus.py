@@ -649,6 +649,13 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     # the validation textures are not filmed for training, nor these for
     # the texture validation set
     assert bc.texture_jobs(sources, FRAMES) == []
+    # a picture the copyright file gives no licence is refused by name
+    (doc / 'copyright').write_text('Files: base/textures/tex_nature/*\n'
+                                   'License: GPL-2+\n')
+    with pytest.raises(RuntimeError, match=r'fake-textures_1\.0_all\.deb: '
+                       'its copyright file gives no licence for '
+                       r'textures/tex_material/flat\.png'):
+        bc.train_texture_sources(str(tmp_path / 'cache'))
 
 
 def test_texture_sources_pinned():

@@ -61,7 +61,13 @@ def test_short_run_writes_a_loadable_checkpoint_and_resumes(tmp_path,
     assert pretrain_spynet.main(args + ['--iters', '2']) == 0
     first = torch.load(out, weights_only=True)
     assert all(k.startswith('basic_module') for k in first)
-    assert pretrain_spynet.main(args + ['--iters', '3']) == 0
+    # an existing --out is refused before any training, and kept
+    before = out.read_bytes()
+    with pytest.raises(SystemExit, match='exists; refusing to replace it'):
+        pretrain_spynet.main(args + ['--iters', '3'])
+    assert out.read_bytes() == before
+    assert 'resuming from' not in capsys.readouterr().out
+    assert pretrain_spynet.main(args + ['--iters', '3', '--overwrite']) == 0
     log = capsys.readouterr().out
     assert 'resuming from' in log and 'at iteration 2' in log
     assert 'EPE on c (pan (-1.0, 0.0))' in log

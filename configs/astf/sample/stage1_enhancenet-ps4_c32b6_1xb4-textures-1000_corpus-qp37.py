@@ -1,9 +1,9 @@
-# Stage 1 at sample scale, third phase (a candidate, issue 15, session 20):
-# the shipped stage 1 (the hue-2000 config's iteration 2000) trained on with
-# surface textures beside the corpus: one clip of each of the 98 rock,
-# grass, dirt, bark, sand, snow, wood, metal and fabric textures of
+# Stage 1 at sample scale, third phase (issue 15, session 20; shipped):
+# the session-17 stage 1 (the hue-2000 config's iteration 2000) trained on
+# with surface textures beside the corpus: one clip of each of the 98 rock,
+# metal, grass, sand, dirt, wood, bark, snow, ice and concrete textures of
 # Debian's ufoai-textures (`build_corpus.py --only tex-train
-# --tex-train-root data/corpus_textrain`). Why: the shipped stage 1 loses
+# --tex-train-root data/corpus_textrain`). Why: the session-17 stage 1 loses
 # in colour on fine surface texture (the held-out mate_Wood, -0.440 dB; the
 # texture validation set, -0.009 dB with 8 of 16 clips below the input),
 # and the corpus's photographs hold little of it.
