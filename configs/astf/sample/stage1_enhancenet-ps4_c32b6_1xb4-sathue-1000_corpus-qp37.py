@@ -18,7 +18,8 @@
 # benchmarks/results/stage1_saturated_hue_variants_corpus_val.md.
 # Resumable:
 #   python tools/train.py CONFIG --resume
-_base_ = './stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37.py'
+# start, iterations and schedule of the third phase
+_base_ = '../../_base_/schedules/stage1_third-phase-1000_corpus.py'
 
 experiment_name = 'stage1_enhancenet-ps4_c32b6_1xb4-sathue-1000_corpus-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
@@ -29,17 +30,3 @@ work_dir = f'./work_dirs/{experiment_name}'
 #       data/corpus_sathue --exposure-variants 4 --saturation-variants 4 \
 #       --hue-variants 8 --closeup-clips 4 --saturated-hue-variants 4
 train_dataloader = dict(dataset=dict(data_root='data/corpus_sathue'))
-
-# the second phase's stage 1 (session 17's shipped stage 1, fb516162...;
-# EMA weights, as published by the README's steps)
-load_from = ('./work_dirs/stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37/'
-             'stage1_iter_2000_published.pth')
-
-max_iters = 1000
-val_interval = 250
-
-optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
-train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
-param_scheduler = dict(periods=[max_iters], restart_weights=[1])
-default_hooks = dict(
-    checkpoint=dict(interval=val_interval, max_keep_ckpts=4))

@@ -17,7 +17,8 @@
 # benchmarks/results/stage1_texture_training_corpus_val.md.
 # Resumable:
 #   python tools/train.py CONFIG --resume
-_base_ = './stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37.py'
+# start, iterations and schedule of the third phase
+_base_ = '../../_base_/schedules/stage1_third-phase-1000_corpus.py'
 
 experiment_name = 'stage1_enhancenet-ps4_c32b6_1xb4-textures-1000_corpus-qp37'
 work_dir = f'./work_dirs/{experiment_name}'
@@ -31,17 +32,3 @@ train_dataloader = dict(
             _base_.train_dataloader.dataset,
             dict(_base_.train_dataloader.dataset, data_root=texture_root),
         ]))
-
-# the second phase's stage 1 (session 17's shipped stage 1, fb516162...;
-# EMA weights, as published by the README's steps)
-load_from = ('./work_dirs/stage1_enhancenet-ps4_c32b6_1xb4-hue-2000_corpus-qp37/'
-             'stage1_iter_2000_published.pth')
-
-max_iters = 1000
-val_interval = 250
-
-optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
-train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
-param_scheduler = dict(periods=[max_iters], restart_weights=[1])
-default_hooks = dict(
-    checkpoint=dict(interval=val_interval, max_keep_ckpts=4))
