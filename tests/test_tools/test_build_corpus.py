@@ -490,7 +490,7 @@ def test_texture_validation_set(fake_sources):
     sources, pieces, tmp_path = fake_sources
     texture = bc.Source('ptex', write_png(tmp_path / 'src' / 'tex.png',
                                           textured(300, 230, 9)), 'texture',
-                        'val', 'CC0', 'tex.deb:/tex.png')
+                        'val', 'CC0', 'tex.deb:/tex.png', part='tex-val')
     sources = sources + [texture]
     kwargs = build_kwargs(pieces)
     kwargs['packages']['tex'] = dict(file='tex.deb', sha256='1' * 64)
@@ -537,7 +537,7 @@ def test_texture_smaller_than_its_window_refused(tmp_path):
     margin is refused by name, not upscaled."""
     small = bc.Source('psmall', write_png(tmp_path / 'small.png',
                                           textured(256, 256, 3)),
-                      'texture', 'val', 'CC0', 'fake')
+                      'texture', 'val', 'CC0', 'fake', part='tex-val')
     assert bc.TEXTURE_WINDOW == bc.WINDOWS[0]
     with pytest.raises(ValueError, match=r'small\.png: 256x256 is too '
                        r'small for the window \(256, 192\)'):
@@ -566,6 +566,10 @@ def test_main_passes_every_root_and_gathers_for_the_parts_built(
         # the training textures only when their root is given
         (None, ['--tex-train-root', 'X'], five + ('tex-train', )),
         ('tex-train', ['--tex-train-root', 'X'], ('tex-train', )),
+        (None, ['--tex-train-built-root', 'B'], five + ('tex-train-built', )),
+        ('tex-train-built', ['--tex-train-root', 'X',
+                             '--tex-train-built-root', 'B'],
+         ('tex-train-built', )),
     ):
         argv = roots + extra + (['--only', only] if only else [])
         assert bc.main(argv + ['--saturated-hue-variants', '2'],
@@ -574,21 +578,25 @@ def test_main_passes_every_root_and_gathers_for_the_parts_built(
         args, kwargs = built[-1]
         assert args[1:] == ('C', 'H', {}, only)
         assert (kwargs['hue_val_root'], kwargs['sat_hue_val_root'],
-                kwargs['tex_val_root'], kwargs['tex_train_root']) == (
-                    'U', 'S', 'T', 'X' if extra else None)
+                kwargs['tex_val_root'], kwargs['tex_train_root'],
+                kwargs['tex_train_built_root']) == (
+                    'U', 'S', 'T', 'X' if 'X' in extra else None,
+                    'B' if 'B' in extra else None)
         assert kwargs['saturated_hue_variants'] == 2
-    with pytest.raises(SystemExit):
-        bc.main(roots + ['--only', 'tex-train'], gather=gather)
-    assert '--only tex-train needs --tex-train-root' in (
-        capsys.readouterr().err)
-    assert len(gathered) == 6
+    for part in ('tex-train', 'tex-train-built'):
+        with pytest.raises(SystemExit):
+            bc.main(roots + ['--only', part], gather=gather)
+        assert f'--only {part} needs --{part}-root' in (
+            capsys.readouterr().err)
+    assert len(gathered) == 8
 
 
 def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     """The training textures: pictures of the pinned archive's folders,
-    without surface maps, too-small or flat pictures (each left out with
-    its reason), each with its DEP-5 licence; filmed into their own root
-    as training clips in drawn windows, recorded there only."""
+    without surface maps, drawn, too-small or flat pictures (each left out
+    with its reason), each with its DEP-5 licence; each part filmed into
+    its own root as training clips in drawn windows, recorded there
+    only."""
     unpacked = tmp_path / 'unpacked'
     pak = unpacked / 'usr/share/games/g/base/pak.pk3'
     pak.parent.mkdir(parents=True)
@@ -600,6 +608,8 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
                                                   np.uint8),
         'textures/tex_material/wood.jpg': textured(512, 512, 4),
         'textures/tex_pics/painting.png': textured(400, 300, 5),
+        'textures/tex_town/planks.png': textured(400, 300, 6),
+        'textures/tex_town/9panel.png': textured(400, 300, 7),
     }
     with zipfile.ZipFile(pak, 'w') as zf:
         for member, image in pictures.items():
@@ -614,14 +624,22 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     deb.write_bytes(b'deb')
     monkeypatch.setattr(bc, 'fetch_deb', lambda package, cache: str(deb))
     monkeypatch.setattr(bc, 'unpack_deb', lambda d, cache: str(unpacked))
+    package = dict(package='fake-textures',
+                   archive='usr/share/games/g/base/pak.pk3', sha256=sha(pak))
     monkeypatch.setattr(
-        bc, 'TRAIN_TEXTURES',
-        dict(bc.TRAIN_TEXTURES, package='fake-textures',
-             archive='usr/share/games/g/base/pak.pk3', sha256=sha(pak)))
-    sources, record = bc.train_texture_sources(str(tmp_path / 'cache'))
-    assert [(s.name, s.kind, s.role) for s in sources] == [
-        ('ufoai_material_wood', 'texture', 'train'),
-        ('ufoai_nature_rock', 'texture', 'train')]
+        bc, 'TRAIN_TEXTURES', {
+            'tex-train':
+            dict(bc.TRAIN_TEXTURES['tex-train'], **package),
+            'tex-train-built':
+            dict(bc.TRAIN_TEXTURES['tex-train-built'], **package,
+                 folders=('textures/tex_town/', ),
+                 drawn=('textures/tex_town/9', )),
+        })
+    cache = str(tmp_path / 'cache')
+    sources, record = bc.train_texture_sources(cache)
+    assert [(s.name, s.kind, s.role, s.part) for s in sources] == [
+        ('ufoai_material_wood', 'texture', 'train', 'tex-train'),
+        ('ufoai_nature_rock', 'texture', 'train', 'tex-train')]
     assert sources[0].licence.startswith('public-domain')
     assert sources[1].licence.startswith('GPL-2+')
     assert sources[1].origin == (
@@ -630,22 +648,44 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     assert record['left_out'] == {
         'textures/tex_material/flat.png': 'flat areas without texture',
         'textures/tex_nature/pebble.png': '256x256: too small to pan'}
-    # their own root, training clips only, in windows drawn as for photos
-    root = tmp_path / 'textrain'
-    bc.build(sources, str(tmp_path / 'c'), str(tmp_path / 'h'),
+    # both parts: one package record holding what each left out
+    both, records = bc.train_textures(cache, ('tex-train', 'tex-train-built'))
+    assert [(s.name, s.part) for s in both[2:]] == [
+        ('ufoai_town_planks', 'tex-train-built')]
+    assert list(records) == ['fake-textures']
+    assert records['fake-textures']['left_out'] == dict(
+        record['left_out'],
+        **{'textures/tex_town/9panel.png': 'drawn, not a photograph'})
+    assert bc.train_textures(cache, ('tex-train-built', ))[0] == both[2:]
+    assert bc.train_textures(cache, ('corpus', )) == ([], {})
+    # each part its own root, training clips only, in windows drawn as for
+    # photos
+    root, built_root = tmp_path / 'textrain', tmp_path / 'textrain_built'
+    bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
              packages=dict(tex=dict(file='fake-textures_1.0_all.deb',
                                     sha256='0' * 64)),
-             only='tex-train', tex_train_root=str(root), preset='ultrafast',
+             only='tex-train', tex_train_root=str(root),
+             tex_train_built_root=str(built_root), preset='ultrafast',
              clip_frames=FRAMES)
     assert (root / 'meta_info_train.txt').read_text() == (
         'ufoai_material_wood_00 4\nufoai_nature_rock_00 4\n')
     assert (root / 'meta_info_val.txt').read_text() == ''
-    assert not (tmp_path / 'c').exists()
-    for job in bc.texture_jobs(sources, FRAMES, role='train'):
+    assert not (tmp_path / 'c').exists() and not built_root.exists()
+    for job in bc.texture_jobs(sources, FRAMES, part='tex-train'):
         assert tuple(json.loads(job.description)['window']) in bc.WINDOWS
     saved = json.loads((root / 'sources.json').read_text())
     assert sorted(saved['sources']) == [s.name for s in sources]
     assert list(saved['packages']) == ['tex']
+    bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
+             packages=dict(tex=dict(file='fake-textures_1.0_all.deb',
+                                    sha256='0' * 64)),
+             only='tex-train-built', tex_train_root=str(root),
+             tex_train_built_root=str(built_root), preset='ultrafast',
+             clip_frames=FRAMES)
+    assert (built_root / 'meta_info_train.txt').read_text() == (
+        'ufoai_town_planks_00 4\n')
+    saved = json.loads((built_root / 'sources.json').read_text())
+    assert list(saved['sources']) == ['ufoai_town_planks']
     # the validation textures are not filmed for training, nor these for
     # the texture validation set
     assert bc.texture_jobs(sources, FRAMES) == []

@@ -9,7 +9,9 @@ on 2 cores)::
         [--sat-hue-val-root data/corpus_sathueval]
         [--tex-val-root data/corpus_texval]
         [--tex-train-root data/corpus_textrain]
-        [--only corpus|heldout|hue-val|sat-hue-val|tex-val|tex-train]
+        [--tex-train-built-root data/corpus_textrain_built]
+        [--only corpus|heldout|hue-val|sat-hue-val|tex-val|tex-train|
+                tex-train-built]
         [--exposure-variants K]
         [--saturation-variants K] [--hue-variants K]
         [--saturated-hue-variants K] [--closeup-clips K]
@@ -66,7 +68,11 @@ Splits, whole sources only:
   ``--tex-train-root`` is given): one clip of each surface texture
   (rock, metal, grass, sand, dirt, wood, bark, snow, ice, concrete) of the game
   textures of Debian's ``ufoai-textures`` (:data:`TRAIN_TEXTURES`), for
-  configs that train on it beside the corpus.
+  configs that train on it beside the corpus;
+- ``data/corpus_textrain_built`` (all ``train``, built only when
+  ``--tex-train-built-root`` is given): one clip of each built surface of
+  the same package (walls, brick, doors, wooden planks and floors, carpets,
+  tiles, paving, roofs), for the same use.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -386,20 +392,36 @@ for _member, _sha in (
         ' ', '').replace('HR_', '')] = (
             _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
             f'of {TEXTURE_PACKAGE})')
-#: the training textures (``--only tex-train``): the surface textures of
-#: the game UFO: Alien Invasion (natural surfaces and materials, most of
-#: them photographs made tileable), zipped in a ``.pk3`` of the package;
-#: the archive is pinned, each picture's sha256 and licence (the package's
-#: DEP-5 copyright file: GPL-2, GPL-2+ or public domain) are recorded
-TRAIN_TEXTURES = dict(
+#: the training textures, one part each (``--only tex-train`` and
+#: ``--only tex-train-built``): surface textures of the game UFO: Alien
+#: Invasion (most of them photographs made tileable), zipped in a ``.pk3``
+#: of the package; the archive is pinned, each picture's sha256 and
+#: licence (the package's DEP-5 copyright file) are recorded.
+#: ``tex-train``: natural surfaces and materials (rock, metal, grass, sand,
+#: dirt, wood, bark, snow, ice, concrete); ``tex-train-built``: built and
+#: furnished surfaces photographed in towns (walls, brick, plaster, doors,
+#: shutters, wooden planks, floors and fences, parquet, carpets, tiles,
+#: paving, roofs), without the game's drawn pictures (``drawn``: sci-fi
+#: panels, painted hazard stripes, paintings, a light panel)
+_UFOAI = dict(
     package='ufoai-textures',
     archive='usr/share/games/ufoai/base/0textures.pk3',
     sha256='5fb8813eeb8e1de4a4565fa5691afc62bae38f6287bdb03c500a33561f96af75',
-    folders=('textures/tex_nature/', 'textures/tex_material/'),
     # the copyright file names members from the source tree
     source_prefix='base/',
     # normal and specular maps of the same surfaces, not pictures
-    maps=('_nm.', '_sm.'))
+    maps=('_nm.', '_sm.'),
+    drawn=())
+TRAIN_TEXTURES: Dict[str, dict] = {
+    'tex-train':
+    dict(_UFOAI, folders=('textures/tex_nature/', 'textures/tex_material/')),
+    'tex-train-built':
+    dict(_UFOAI,
+         folders=('textures/tex_buildings/', 'textures/tex_mattn/',
+                  'textures/tex_ctp1/'),
+         drawn=('textures/tex_buildings/9', 'textures/tex_buildings/stripe',
+                'textures/tex_mattn/art', 'textures/tex_ctp1/light_')),
+}
 # Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
 # small to pan the texture window across: photo_clip refuses it).
 # Left out of the lomiri wallpapers: analogpattern, greentock and umang
@@ -416,9 +438,10 @@ PART_ROLES: Dict[str, Tuple[str, ...]] = {
     'sat-hue-val': ('val', ),
     'tex-val': ('val', ),
     'tex-train': ('train', ),
+    'tex-train-built': ('train', ),
 }
 #: the parts filmed from textures, not photographs
-TEXTURE_PARTS = ('tex-val', 'tex-train')
+TEXTURE_PARTS = ('tex-val', 'tex-train', 'tex-train-built')
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
@@ -476,14 +499,17 @@ class Source:
     Attributes:
         name (str): Short name (clip names start with it).
         path (str): The file.
-        kind (str): ``'photo'``, ``'video'`` or ``'texture'`` (a scan for
-            the texture validation set only, :data:`TEXTURES`).
+        kind (str): ``'photo'``, ``'video'`` or ``'texture'`` (a surface
+            for a texture part only: :data:`TEXTURES`,
+            :data:`TRAIN_TEXTURES`).
         role (str): ``'train'``, ``'val'`` or ``'heldout'``.
         licence (str): Licence and author.
         origin (str): Package and member it comes from.
         heldout_style (bool): A validation photograph filmed as the
             held-out ones are: one plain clip in the held-out window, no
             close-ups or variants (:data:`HELDOUT_STYLE_PACKAGES`).
+        part (str): For a texture, the part that films it
+            (:data:`TEXTURE_PARTS`).
     """
     name: str
     path: str
@@ -492,6 +518,7 @@ class Source:
     licence: str = ''
     origin: str = ''
     heldout_style: bool = False
+    part: str = ''
 
 
 def looks_photographic(image: np.ndarray, block: int = 16) -> float:
@@ -913,25 +940,26 @@ def hue_turned_jobs(sources: List[Source],
 
 def texture_jobs(sources: List[Source],
                  clip_frames: Optional[Dict[str, int]] = None,
-                 role: str = 'val') -> List[VideoJob]:
+                 part: str = 'tex-val') -> List[VideoJob]:
     """The texture clips: one clip ``{texture}_00`` of each texture source
-    of a role, panned as photographs are (:func:`photo_clip`): in
+    of a part, panned as photographs are (:func:`photo_clip`): in
     :data:`TEXTURE_WINDOW` for validation, in a drawn window for training.
 
     Args:
         sources (list[Source]): The sources (those of kind ``'texture'``
-            are used).
+            and this part are used).
         clip_frames (dict, optional): As in :func:`corpus_jobs`.
-        role (str): ``'val'`` or ``'train'``. Default: 'val'.
+        part (str): One of :data:`TEXTURE_PARTS`. Default: 'tex-val'.
 
     Returns:
         list[VideoJob]: The clips.
     """
     clip_frames = clip_frames or CLIP_FRAMES
+    role, = PART_ROLES[part]
     window = TEXTURE_WINDOW if role == 'val' else None
     return [
         photo_clip(src, f'{src.name}_00', clip_frames[role], window)
-        for src in sources if src.kind == 'texture' and src.role == role
+        for src in sources if src.kind == 'texture' and src.part == part
     ]
 
 
@@ -962,19 +990,23 @@ def _pinned(path: str, sha: str, package: str, table: str) -> str:
     return path
 
 
-def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
-    """The training textures of :data:`TRAIN_TEXTURES`: every picture in
-    its folders that is large enough to pan and has texture in its
-    flattest areas (the others are left out, with the reason).
+def train_texture_sources(cache_dir: str,
+                          part: str = 'tex-train'
+                          ) -> Tuple[List[Source], dict]:
+    """The training textures of a part of :data:`TRAIN_TEXTURES`: every
+    picture in its folders that is not drawn, large enough to pan and has
+    texture in its flattest areas (the others are left out, with the
+    reason).
 
     Args:
         cache_dir (str): Cache folder.
+        part (str): A key of :data:`TRAIN_TEXTURES`. Default: 'tex-train'.
 
     Returns:
         tuple[list[Source], dict]: The sources (kind ``'texture'``, role
         ``'train'``), and the package record (file, sha256, left out).
     """
-    spec = TRAIN_TEXTURES
+    spec = TRAIN_TEXTURES[part]
     deb = fetch_deb(spec['package'], cache_dir)
     unpacked = unpack_deb(deb, cache_dir)
     archive = _pinned(
@@ -1001,7 +1033,9 @@ def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
         if not licence:
             raise RuntimeError(f'{deb}: its copyright file gives no '
                                f'licence for {member}.')
-        if not fits((w, h), WINDOWS[0]):
+        if member.startswith(spec['drawn']):
+            left_out[member] = 'drawn, not a photograph'
+        elif not fits((w, h), WINDOWS[0]):
             left_out[member] = f'{w}x{h}: too small to pan'
         elif looks_photographic(image) < MIN_PHOTO_TEXTURE:
             left_out[member] = 'flat areas without texture'
@@ -1013,22 +1047,49 @@ def train_texture_sources(cache_dir: str) -> Tuple[List[Source], dict]:
                        licence=f'{licence} (Debian copyright file of '
                        f'{spec["package"]})',
                        origin=f'{osp.basename(deb)}:/{spec["archive"]}!/'
-                       f'{member}'))
+                       f'{member}',
+                       part=part))
     return sources, dict(file=osp.basename(deb), sha256=sha256_path(deb),
                          left_out=left_out)
 
 
+def train_textures(cache_dir: str, parts: Tuple[str, ...]
+                   ) -> Tuple[List[Source], Dict[str, dict]]:
+    """The training textures of the parts of :data:`TRAIN_TEXTURES` to
+    be built (:func:`train_texture_sources`).
+
+    Args:
+        cache_dir (str): Cache folder.
+        parts (tuple[str]): The parts to be built (others are skipped).
+
+    Returns:
+        tuple[list[Source], dict]: The sources, and one record per package
+        (file, sha256, and what every part left out of it).
+    """
+    sources: List[Source] = []
+    records: Dict[str, dict] = {}
+    for part, spec in TRAIN_TEXTURES.items():
+        if part in parts:
+            part_sources, record = train_texture_sources(cache_dir, part)
+            sources += part_sources
+            left_out = records.get(spec['package'], {}).get('left_out', {})
+            records[spec['package']] = dict(
+                record, left_out=dict(left_out, **record['left_out']))
+    return sources, records
+
+
 def gather_sources(
     cache_dir: str,
-    parts: Tuple[str, ...] = tuple(p for p in PART_ROLES if p != 'tex-train')
+    parts: Tuple[str, ...] = tuple(p for p in PART_ROLES
+                                   if p not in TRAIN_TEXTURES)
 ) -> Tuple[List[Source], dict]:
     """Fetch the packages and list the sources (sha256 and texture checked).
 
     Args:
         cache_dir (str): Cache folder.
         parts (tuple[str]): The parts to be built: the texture packages
-            are fetched only for theirs. Default: all but ``tex-train``
-            (as on the command line without ``--tex-train-root``).
+            are fetched only for theirs. Default: all but the training
+            texture parts (as on the command line without their roots).
 
     Returns:
         tuple[list[Source], dict]: The sources, and the package records
@@ -1093,11 +1154,11 @@ def gather_sources(
                        TEXTURE_PACKAGE, 'TEXTURES')
         sources.append(
             Source(name, path, 'texture', 'val', licence=licence,
-                   origin=f'{packages[TEXTURE_PACKAGE]["file"]}:/{member}'))
-    if 'tex-train' in parts:
-        train_textures, record = train_texture_sources(cache_dir)
-        sources += train_textures
-        packages[TRAIN_TEXTURES['package']] = record
+                   origin=f'{packages[TEXTURE_PACKAGE]["file"]}:/{member}',
+                   part='tex-val'))
+    textures, records = train_textures(cache_dir, parts)
+    sources += textures
+    packages.update(records)
     return sources, packages
 
 
@@ -1190,6 +1251,7 @@ def build(sources: List[Source],
           sat_hue_val_root: Optional[str] = None,
           tex_val_root: Optional[str] = None,
           tex_train_root: Optional[str] = None,
+          tex_train_built_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
     """Write the corpus (train + val), the held-out set and the
     (saturated) hue-turned and texture validation sets.
@@ -1199,9 +1261,8 @@ def build(sources: List[Source],
         out_root (str): Corpus root.
         heldout_root (str): Held-out root.
         packages (dict, optional): Package records for ``sources.json``.
-        only (str, optional): ``'corpus'``, ``'heldout'``, ``'hue-val'``,
-            ``'sat-hue-val'`` or ``'tex-val'``; all (those with a root)
-            if None.
+        only (str, optional): A key of :data:`PART_ROLES`; all (those
+            with a root) if None.
         qp (int): x265 QP. Default: 37.
         preset (str): x265 preset. Default: 'medium'.
         hue_val_root (str, optional): Hue-turned validation root
@@ -1212,7 +1273,11 @@ def build(sources: List[Source],
         tex_val_root (str, optional): Texture validation root
             (:func:`texture_jobs`); not built if None.
         tex_train_root (str, optional): Training texture root
-            (:func:`texture_jobs`, role ``'train'``); not built if None.
+            (:func:`texture_jobs`, part ``'tex-train'``); not built if
+            None.
+        tex_train_built_root (str, optional): Root of the training
+            textures of built surfaces (part ``'tex-train-built'``); not
+            built if None.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
@@ -1227,6 +1292,8 @@ def build(sources: List[Source],
         parts['tex-val'] = tex_val_root
     if tex_train_root is not None:
         parts['tex-train'] = tex_train_root
+    if tex_train_built_root is not None:
+        parts['tex-train-built'] = tex_train_built_root
     if only is not None and only not in parts:
         raise ValueError(f'Nothing to build for only={only!r}: give its '
                          'root.')
@@ -1250,18 +1317,19 @@ def build(sources: List[Source],
         elif part in TEXTURE_PARTS:
             clips = texture_jobs(sources,
                                  clip_frames=job_kwargs.get('clip_frames'),
-                                 role=PART_ROLES[part][0])
+                                 part=part)
         else:
             roles = PART_ROLES[part]
             jobs = corpus_jobs(sources, roles=roles, **job_kwargs)
             clips = [job for role in roles for job in jobs[role]]
         check_no_stale_clips(root, clips)
-        # the textures belong to the texture parts only
+        # the textures belong to their texture part only
+        textures = {src.name for src in sources if src.part == part}
         part_sources = {
             k: v
             for k, v in record['sources'].items()
-            if v['role'] in PART_ROLES[part] and (
-                v['kind'] == 'texture') == (part in TEXTURE_PARTS)
+            if (k in textures if part in TEXTURE_PARTS else
+                v['role'] in PART_ROLES[part] and v['kind'] != 'texture')
         }
         part_record = dict(
             record,
@@ -1310,8 +1378,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--tex-train-root',
         default=None,
-        help='training texture root to write (one clip of each surface '
-        f'texture of {TRAIN_TEXTURES["package"]}); not built unless given')
+        help='training texture root to write (one clip of each natural '
+        'surface and material texture of '
+        f'{TRAIN_TEXTURES["tex-train"]["package"]}); not built unless given')
+    parser.add_argument(
+        '--tex-train-built-root',
+        default=None,
+        help='root of the training textures of built surfaces to write '
+        '(walls, doors, planks, floors, carpets, paving, roofs of '
+        f'{TRAIN_TEXTURES["tex-train-built"]["package"]}); not built '
+        'unless given')
     parser.add_argument(
         '--only',
         choices=tuple(PART_ROLES),
@@ -1356,8 +1432,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
-    if args.only == 'tex-train' and args.tex_train_root is None:
-        parser.error('--only tex-train needs --tex-train-root')
+    for part in TRAIN_TEXTURES:
+        option = f'{part}-root'
+        if args.only == part and getattr(
+                args, option.replace('-', '_')) is None:
+            parser.error(f'--only {part} needs --{option}')
     for option in ('exposure_variants', 'saturation_variants',
                    'hue_variants', 'saturated_hue_variants',
                    'closeup_clips'):
@@ -1373,7 +1452,8 @@ def main(argv: Optional[List[str]] = None,
          ) -> int:
     args = parse_args(argv)
     roots = (args.out_root, args.heldout_root, args.hue_val_root,
-             args.sat_hue_val_root, args.tex_val_root, args.tex_train_root)
+             args.sat_hue_val_root, args.tex_val_root, args.tex_train_root,
+             args.tex_train_built_root)
     parts = tuple(part for part, root in zip(PART_ROLES, roots)
                   if root is not None and args.only in (None, part))
     # the texture packages are fetched only for their parts
@@ -1383,6 +1463,7 @@ def main(argv: Optional[List[str]] = None,
           sat_hue_val_root=args.sat_hue_val_root,
           tex_val_root=args.tex_val_root,
           tex_train_root=args.tex_train_root,
+          tex_train_built_root=args.tex_train_built_root,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
