@@ -847,3 +847,17 @@ def test_random_motion_fits_and_is_deterministic():
     assert 0.25 <= min(speed) < 0.5 and 4 < max(speed) <= 6.0
     assert random_camera_motion(np.random.default_rng(7)) == (
         random_camera_motion(np.random.default_rng(7)))
+
+
+def test_source_files_hashed_once_per_content(monkeypatch, tmp_path):
+    """A build checks, pins and records each source file: one hash per
+    content, and a file rewritten meanwhile is hashed anew."""
+    hashed = []
+    monkeypatch.setattr(bc, 'sha256_path',
+                        lambda path: hashed.append(path) or f'h{len(hashed)}')
+    path = tmp_path / 'photo.png'
+    path.write_bytes(b'one')
+    assert bc.file_sha256(str(path)) == bc.file_sha256(str(path)) == 'h1'
+    assert len(hashed) == 1
+    path.write_bytes(b'three')
+    assert bc.file_sha256(str(path)) == 'h2'

