@@ -433,7 +433,7 @@ def test_hue_turned_validation_set(fake_sources):
     kwargs = build_kwargs(pieces)
     with pytest.raises(ValueError, match="only='hue-val'"):
         bc.build(sources, *roots[:2], only='hue-val', **kwargs)
-    with pytest.raises(ValueError, match='different roots'):
+    with pytest.raises(ValueError, match='a root of its own'):
         bc.build(sources, *roots[:2], hue_val_root=roots[0], **kwargs)
     bc.build(sources, *roots[:2], only='hue-val', hue_val_root=roots[2],
              **kwargs)
@@ -479,7 +479,7 @@ def test_hue_turned_validation_set(fake_sources):
                 expected = bc.apply_hue_rotation(expected, float(turn))
             assert np.abs(a.astype(int) - expected.astype(int)).mean() < 2.0
     assert json.loads(jobs['pval_s18t090'].description)['saturation'] == 1.8
-    with pytest.raises(ValueError, match='different roots'):
+    with pytest.raises(ValueError, match='a root of its own'):
         bc.build(sources, *roots[:2], hue_val_root=roots[2],
                  sat_hue_val_root=roots[2], **kwargs)
 
@@ -527,7 +527,7 @@ def test_texture_validation_set(fake_sources):
         assert list(record['packages']) == ['fake']
         assert 'ptex' not in (tmp_path / root /
                               'meta_info_val.txt').read_text()
-    with pytest.raises(ValueError, match='different roots'):
+    with pytest.raises(ValueError, match='a root of its own'):
         bc.build(sources, str(tex_root), str(tmp_path / 'heldout'),
                  tex_val_root=str(tex_root), **kwargs)
 
@@ -662,30 +662,44 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     # photos
     root, built_root = tmp_path / 'textrain', tmp_path / 'textrain_built'
     bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
-             packages=dict(tex=dict(file='fake-textures_1.0_all.deb',
-                                    sha256='0' * 64)),
-             only='tex-train', tex_train_root=str(root),
+             packages=records, only='tex-train', tex_train_root=str(root),
              tex_train_built_root=str(built_root), preset='ultrafast',
              clip_frames=FRAMES)
     assert (root / 'meta_info_train.txt').read_text() == (
         'ufoai_material_wood_00 4\nufoai_nature_rock_00 4\n')
     assert (root / 'meta_info_val.txt').read_text() == ''
     assert not (tmp_path / 'c').exists() and not built_root.exists()
-    for job in bc.texture_jobs(sources, FRAMES, part='tex-train'):
+    jobs = bc.texture_jobs(both, FRAMES, part='tex-train')
+    assert [job.name for job in jobs] == [
+        'ufoai_material_wood_00', 'ufoai_nature_rock_00']
+    for job in jobs:
         assert tuple(json.loads(job.description)['window']) in bc.WINDOWS
+    # each root lists its own sources and what its own folders left out
     saved = json.loads((root / 'sources.json').read_text())
     assert sorted(saved['sources']) == [s.name for s in sources]
-    assert list(saved['packages']) == ['tex']
+    assert list(saved['packages']) == ['fake-textures']
+    assert saved['packages']['fake-textures']['left_out'] == record[
+        'left_out']
     bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
-             packages=dict(tex=dict(file='fake-textures_1.0_all.deb',
-                                    sha256='0' * 64)),
-             only='tex-train-built', tex_train_root=str(root),
-             tex_train_built_root=str(built_root), preset='ultrafast',
-             clip_frames=FRAMES)
+             packages=records, only='tex-train-built',
+             tex_train_root=str(root), tex_train_built_root=str(built_root),
+             preset='ultrafast', clip_frames=FRAMES)
     assert (built_root / 'meta_info_train.txt').read_text() == (
         'ufoai_town_planks_00 4\n')
     saved = json.loads((built_root / 'sources.json').read_text())
     assert list(saved['sources']) == ['ufoai_town_planks']
+    assert saved['packages']['fake-textures']['left_out'] == {
+        'textures/tex_town/9panel.png': 'drawn, not a photograph'}
+    # a texture outside its part's role, or without a part, is refused
+    for wrong, match in ((dataclasses.replace(both[0], role='val'),
+                          "has role 'val'; the part films"),
+                         (dataclasses.replace(both[0], part=''),
+                          "has part ''")):
+        with pytest.raises(ValueError, match=match):
+            bc.build([wrong], str(tmp_path / 'c'), str(tmp_path / 'h'),
+                     only='tex-train', tex_train_root=str(root))
+    with pytest.raises(ValueError, match="'corpus' is not a texture part"):
+        bc.texture_jobs(both, FRAMES, part='corpus')
     # the validation textures are not filmed for training, nor these for
     # the texture validation set
     assert bc.texture_jobs(sources, FRAMES) == []
@@ -855,9 +869,18 @@ def test_source_files_hashed_once_per_content(monkeypatch, tmp_path):
     hashed = []
     monkeypatch.setattr(bc, 'sha256_path',
                         lambda path: hashed.append(path) or f'h{len(hashed)}')
+    bc._file_sha256.cache_clear()
     path = tmp_path / 'photo.png'
     path.write_bytes(b'one')
-    assert bc.file_sha256(str(path)) == bc.file_sha256(str(path)) == 'h1'
-    assert len(hashed) == 1
-    path.write_bytes(b'three')
-    assert bc.file_sha256(str(path)) == 'h2'
+    mtime = path.stat().st_mtime_ns
+    try:
+        assert bc.file_sha256(str(path)) == bc.file_sha256(
+            str(path)) == 'h1'
+        assert len(hashed) == 1
+        # same size, time set back (as dpkg-deb -x sets times): hashed anew
+        path.write_bytes(b'two')
+        os.utime(path, ns=(mtime, mtime))
+        assert bc.file_sha256(str(path)) == 'h2'
+        assert bc.file_sha256(str(path)) == 'h2' and len(hashed) == 2
+    finally:
+        bc._file_sha256.cache_clear()

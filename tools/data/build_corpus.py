@@ -70,9 +70,10 @@ Splits, whole sources only:
   textures of Debian's ``ufoai-textures`` (:data:`TRAIN_TEXTURES`), for
   configs that train on it beside the corpus;
 - ``data/corpus_textrain_built`` (all ``train``, built only when
-  ``--tex-train-built-root`` is given): one clip of each built surface of
-  the same package (walls, brick, doors, wooden planks and floors, carpets,
-  tiles, paving, roofs), for the same use.
+  ``--tex-train-built-root`` is given): one clip of each mostly built
+  surface of the same package (among them walls, brick, doors, windows,
+  wooden planks and floors, carpets, tiles, paving, roofs), for the same
+  use.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -399,11 +400,12 @@ for _member, _sha in (
 #: of the package; the archive is pinned, each picture's sha256 and
 #: licence (the package's DEP-5 copyright file) are recorded.
 #: ``tex-train``: natural surfaces and materials (rock, metal, grass, sand,
-#: dirt, wood, bark, snow, ice, concrete); ``tex-train-built``: built and
-#: furnished surfaces photographed in towns (walls, brick, plaster, doors,
-#: shutters, wooden planks, floors and fences, parquet, carpets, tiles,
-#: paving, roofs), without the game's drawn pictures (``drawn``: sci-fi
-#: panels, painted hazard stripes, paintings, a light panel)
+#: dirt, wood, bark, snow, ice, concrete); ``tex-train-built``: mostly
+#: built and furnished surfaces, most of them photographs (among them
+#: walls, brick, plaster, doors, shutters, windows, wooden planks, floors
+#: and fences, parquet, carpets, tiles, paving, roofs), without the game's
+#: drawn pictures (``drawn``, name prefixes: sci-fi panels, painted hazard
+#: stripes, paintings, a light panel)
 _UFOAI = dict(
     package='ufoai-textures',
     archive='usr/share/games/ufoai/base/0textures.pk3',
@@ -955,6 +957,8 @@ def texture_jobs(sources: List[Source],
     Returns:
         list[VideoJob]: The clips.
     """
+    if part not in TEXTURE_PARTS:
+        raise ValueError(f'{part!r} is not a texture part {TEXTURE_PARTS}.')
     clip_frames = clip_frames or CLIP_FRAMES
     role, = PART_ROLES[part]
     window = TEXTURE_WINDOW if role == 'val' else None
@@ -965,16 +969,37 @@ def texture_jobs(sources: List[Source],
 
 
 @functools.lru_cache(maxsize=None)
-def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+def _file_sha256(path: str, *stat: int) -> str:
     return sha256_path(path)
 
 
 def file_sha256(path: str) -> str:
-    """sha256 of a source file, hashed once per content: a build checks,
-    pins and records each file (the key holds its time and size, so a file
-    rewritten meanwhile is hashed again)."""
+    """sha256 of a source file, hashed once per version of the file: a
+    build checks, pins and records each file. The key holds its inode,
+    size and change times, so a file rewritten meanwhile is hashed again
+    (its ctime moves even when its mtime is set back)."""
     stat = os.stat(path)
-    return _file_sha256(osp.abspath(path), stat.st_mtime_ns, stat.st_size)
+    return _file_sha256(osp.abspath(path), stat.st_ino, stat.st_size,
+                        stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def check_texture_parts(sources: List[Source]) -> None:
+    """Refuse a texture without a texture part, or in a role its part does
+    not film (it would be filmed nowhere, or in the wrong split).
+
+    Args:
+        sources (list[Source]): The sources.
+    """
+    for src in sources:
+        if src.kind != 'texture':
+            continue
+        if src.part not in TEXTURE_PARTS:
+            raise ValueError(f'{src.path}: texture {src.name} has part '
+                             f'{src.part!r}, not one of {TEXTURE_PARTS}.')
+        if (src.role, ) != PART_ROLES[src.part]:
+            raise ValueError(f'{src.path}: texture {src.name} of part '
+                             f'{src.part} has role {src.role!r}; the part '
+                             f'films {PART_ROLES[src.part]}.')
 
 
 def check_disjoint(sources: List[Source]) -> None:
@@ -1125,9 +1150,9 @@ def gather_sources(
             file=spec['wheel'],
             sha256=file_sha256(wheel) if osp.isfile(wheel) else None)
     debs = {}
-    textures = 'tex-val' in parts
+    val_textures = 'tex-val' in parts
     for package in ((PLASMA, MATE) + HELDOUT_STYLE_PACKAGES +
-                    ((TEXTURE_PACKAGE, ) if textures else ())):
+                    ((TEXTURE_PACKAGE, ) if val_textures else ())):
         deb = fetch_deb(package, cache_dir)
         debs[package] = unpack_deb(deb, cache_dir)
         packages[package] = dict(
@@ -1162,7 +1187,7 @@ def gather_sources(
                    origin=origin,
                    heldout_style=package in HELDOUT_STYLE_PACKAGES))
     for name, (member, sha, licence) in (TEXTURES.items()
-                                         if textures else ()):
+                                         if val_textures else ()):
         member = f'{TEXTURE_DIR}/{member}'
         path = _pinned(osp.join(debs[TEXTURE_PACKAGE], member), sha,
                        TEXTURE_PACKAGE, 'TEXTURES')
@@ -1174,6 +1199,28 @@ def gather_sources(
     sources += textures
     packages.update(records)
     return sources, packages
+
+
+def part_package(record: dict, part: str) -> dict:
+    """A package record as a part's root keeps it: a package that two
+    training-texture parts read lists, in each root, only what was left
+    out of that part's folders.
+
+    Args:
+        record (dict): A package record (:func:`gather_sources`).
+        part (str): A key of :data:`PART_ROLES`.
+
+    Returns:
+        dict: The record for the part's ``sources.json``.
+    """
+    if 'left_out' not in record or part not in TRAIN_TEXTURES:
+        return record
+    folders = TRAIN_TEXTURES[part]['folders']
+    return dict(record, left_out={
+        member: why
+        for member, why in record['left_out'].items()
+        if member.startswith(folders)
+    })
 
 
 def sources_record(sources: List[Source], packages: dict) -> dict:
@@ -1267,8 +1314,9 @@ def build(sources: List[Source],
           tex_train_root: Optional[str] = None,
           tex_train_built_root: Optional[str] = None,
           **job_kwargs) -> Dict[str, dict]:
-    """Write the corpus (train + val), the held-out set and the
-    (saturated) hue-turned and texture validation sets.
+    """Write the corpus (train + val), the held-out set, the (saturated)
+    hue-turned and texture validation sets and the training textures, each
+    part into its own root.
 
     Args:
         sources (list[Source]): The sources.
@@ -1313,9 +1361,9 @@ def build(sources: List[Source],
                          'root.')
     roots = [osp.abspath(root) for root in parts.values()]
     if len(set(roots)) < len(roots):
-        raise ValueError('The corpus, the held-out set and the validation '
-                         f'sets need different roots, got {parts}.')
+        raise ValueError(f'Every part needs a root of its own, got {parts}.')
     check_disjoint(sources)  # every part: no file in two roles
+    check_texture_parts(sources)
     check_photographs(sources)
     record = sources_record(sources, packages or {})
     manifests = {}
@@ -1350,7 +1398,7 @@ def build(sources: List[Source],
             sources=part_sources,
             # the packages this part's sources come from
             packages={
-                k: v
+                k: part_package(v, part)
                 for k, v in record['packages'].items()
                 if any(e['origin'].startswith(f'{v["file"]}:')
                        for e in part_sources.values())
