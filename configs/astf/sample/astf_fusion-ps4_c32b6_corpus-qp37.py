@@ -22,7 +22,7 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
-            sha256='c2995621eaa24d54351f16f79d752fd280ee6a37f0d413bc84e169a29d3fb348')),
+            sha256='013d25948b3b9c78419b21e3b4c1bb543191b21e9e5d8477b8811dbf91a22163')),
     enhancenet1=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(
