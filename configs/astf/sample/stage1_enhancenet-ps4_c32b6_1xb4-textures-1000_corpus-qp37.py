@@ -1,4 +1,5 @@
-# Stage 1 at sample scale, third phase (issue 15, session 20; shipped):
+# Stage 1 at sample scale, third phase (issue 15, session 20; shipped until
+# the fourth phase, the built-1000 config, continued from it in session 21):
 # the session-17 stage 1 (the hue-2000 config's iteration 2000) trained on
 # with surface textures beside the corpus: one clip of each of the 98 rock,
 # metal, grass, sand, dirt, wood, bark, snow, ice and concrete textures of
@@ -9,8 +10,8 @@
 # and the corpus's photographs hold little of it.
 # lr 2.5e-4 (half the second phase's: it starts from a trained network)
 # cosine to 0, 1000 iterations (24.5 min on 2 CPU cores).
-# Adopted (session 20; rule written before the run): iteration 1000 is the
-# shipped stage 1. One pass, 4:2:0 projection, against the session-17 stage
+# Adopted (session 20; rule written before the run): iteration 1000 was the
+# shipped stage 1 (c2995621...), the fourth phase's start. One pass, 4:2:0 projection, against the session-17 stage
 # 1: texture validation set -0.009 -> -0.001 dB (clips below the input 8 ->
 # 7 of 16), corpus validation split +0.210 -> +0.215 (none below), hue-turned
 # set +0.136 -> +0.145 (5 -> 3 below):
