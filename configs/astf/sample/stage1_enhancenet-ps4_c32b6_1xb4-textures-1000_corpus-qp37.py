@@ -11,10 +11,11 @@
 # lr 2.5e-4 (half the second phase's: it starts from a trained network)
 # cosine to 0, 1000 iterations (24.5 min on 2 CPU cores).
 # Adopted (session 20; rule written before the run): iteration 1000 was the
-# shipped stage 1 (c2995621...), the fourth phase's start. One pass, 4:2:0 projection, against the session-17 stage
-# 1: texture validation set -0.009 -> -0.001 dB (clips below the input 8 ->
-# 7 of 16), corpus validation split +0.210 -> +0.215 (none below), hue-turned
-# set +0.136 -> +0.145 (5 -> 3 below):
+# shipped stage 1 (c2995621...), the fourth phase's start. One pass, 4:2:0
+# projection, against the session-17 stage 1: texture validation set
+# -0.009 -> -0.001 dB (clips below the input 8 -> 7 of 16), corpus
+# validation split +0.210 -> +0.215 (none below), hue-turned set +0.136 ->
+# +0.145 (5 -> 3 below):
 # benchmarks/results/stage1_texture_training_corpus_val.md.
 # Resumable:
 #   python tools/train.py CONFIG --resume
