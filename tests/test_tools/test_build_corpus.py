@@ -570,6 +570,8 @@ def test_main_passes_every_root_and_gathers_for_the_parts_built(
         ('tex-train-built', ['--tex-train-root', 'X',
                              '--tex-train-built-root', 'B'],
          ('tex-train-built', )),
+        (None, ['--tex-train-objects-root', 'O'],
+         five + ('tex-train-objects', )),
     ):
         argv = roots + extra + (['--only', only] if only else [])
         assert bc.main(argv + ['--saturated-hue-variants', '2'],
@@ -578,17 +580,20 @@ def test_main_passes_every_root_and_gathers_for_the_parts_built(
         args, kwargs = built[-1]
         assert args[1:] == ('C', 'H', {}, only)
         assert (kwargs['hue_val_root'], kwargs['sat_hue_val_root'],
-                kwargs['tex_val_root'], kwargs['tex_train_root'],
-                kwargs['tex_train_built_root']) == (
-                    'U', 'S', 'T', 'X' if 'X' in extra else None,
-                    'B' if 'B' in extra else None)
+                kwargs['tex_val_root']) == ('U', 'S', 'T')
+        # a root for each training texture part given, and only those
+        assert kwargs['train_texture_roots'] == {
+            part: root
+            for part, root in (('tex-train', 'X'), ('tex-train-built', 'B'),
+                               ('tex-train-objects', 'O')) if root in extra
+        }
         assert kwargs['saturated_hue_variants'] == 2
-    for part in ('tex-train', 'tex-train-built'):
+    for part in ('tex-train', 'tex-train-built', 'tex-train-objects'):
         with pytest.raises(SystemExit):
             bc.main(roots + ['--only', part], gather=gather)
         assert f'--only {part} needs --{part}-root' in (
             capsys.readouterr().err)
-    assert len(gathered) == 8
+    assert len(gathered) == 9
 
 
 def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
@@ -610,6 +615,7 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
         'textures/tex_pics/painting.png': textured(400, 300, 5),
         'textures/tex_town/planks.png': textured(400, 300, 6),
         'textures/tex_town/9panel.png': textured(400, 300, 7),
+        'textures/tex_town/planksb.png': textured(400, 300, 8),
     }
     with zipfile.ZipFile(pak, 'w') as zf:
         for member, image in pictures.items():
@@ -633,7 +639,8 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
             'tex-train-built':
             dict(bc.TRAIN_TEXTURES['tex-train-built'], **package,
                  folders=('textures/tex_town/', ),
-                 drawn=('textures/tex_town/9', )),
+                 drawn=('textures/tex_town/9', ),
+                 recoloured=('textures/tex_town/planksb', )),
         })
     cache = str(tmp_path / 'cache')
     sources, record = bc.train_texture_sources(cache)
@@ -653,18 +660,21 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
     assert [(s.name, s.part) for s in both[2:]] == [
         ('ufoai_town_planks', 'tex-train-built')]
     assert list(records) == ['fake-textures']
+    built_left_out = {
+        'textures/tex_town/9panel.png': 'drawn, not a photograph',
+        'textures/tex_town/planksb.png': 'a recoloured copy of a picture kept'
+    }
     assert records['fake-textures']['left_out'] == dict(
-        record['left_out'],
-        **{'textures/tex_town/9panel.png': 'drawn, not a photograph'})
+        record['left_out'], **built_left_out)
     assert bc.train_textures(cache, ('tex-train-built', ))[0] == both[2:]
     assert bc.train_textures(cache, ('corpus', )) == ([], {})
     # each part its own root, training clips only, in windows drawn as for
     # photos
     root, built_root = tmp_path / 'textrain', tmp_path / 'textrain_built'
     bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
-             packages=records, only='tex-train', tex_train_root=str(root),
-             tex_train_built_root=str(built_root), preset='ultrafast',
-             clip_frames=FRAMES)
+             packages=records, only='tex-train', train_texture_roots={
+                 'tex-train': str(root), 'tex-train-built': str(built_root)},
+             preset='ultrafast', clip_frames=FRAMES)
     assert (root / 'meta_info_train.txt').read_text() == (
         'ufoai_material_wood_00 4\nufoai_nature_rock_00 4\n')
     assert (root / 'meta_info_val.txt').read_text() == ''
@@ -682,14 +692,17 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
         'left_out']
     bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
              packages=records, only='tex-train-built',
-             tex_train_root=str(root), tex_train_built_root=str(built_root),
+             train_texture_roots={
+                 'tex-train': str(root), 'tex-train-built': str(built_root)},
              preset='ultrafast', clip_frames=FRAMES)
     assert (built_root / 'meta_info_train.txt').read_text() == (
         'ufoai_town_planks_00 4\n')
     saved = json.loads((built_root / 'sources.json').read_text())
     assert list(saved['sources']) == ['ufoai_town_planks']
-    assert saved['packages']['fake-textures']['left_out'] == {
-        'textures/tex_town/9panel.png': 'drawn, not a photograph'}
+    assert saved['packages']['fake-textures']['left_out'] == built_left_out
+    with pytest.raises(ValueError, match="'tex-train-town' is not a"):
+        bc.build(both, str(tmp_path / 'c'), str(tmp_path / 'h'),
+                 train_texture_roots={'tex-train-town': str(root)})
     # a texture outside its part's role, or without a part, is refused
     for wrong, match in ((dataclasses.replace(both[0], role='val'),
                           "has role 'val'; the part films"),
@@ -697,7 +710,8 @@ def test_training_textures_from_a_pinned_archive(monkeypatch, tmp_path):
                           "has part ''")):
         with pytest.raises(ValueError, match=match):
             bc.build([wrong], str(tmp_path / 'c'), str(tmp_path / 'h'),
-                     only='tex-train', tex_train_root=str(root))
+                     only='tex-train',
+                     train_texture_roots={'tex-train': str(root)})
     with pytest.raises(ValueError, match="'corpus' is not a texture part"):
         bc.texture_jobs(both, FRAMES, part='corpus')
     # the validation textures are not filmed for training, nor these for

@@ -10,8 +10,9 @@ on 2 cores)::
         [--tex-val-root data/corpus_texval]
         [--tex-train-root data/corpus_textrain]
         [--tex-train-built-root data/corpus_textrain_built]
+        [--tex-train-objects-root data/corpus_textrain_objects]
         [--only corpus|heldout|hue-val|sat-hue-val|tex-val|tex-train|
-                tex-train-built]
+                tex-train-built|tex-train-objects]
         [--exposure-variants K]
         [--saturation-variants K] [--hue-variants K]
         [--saturated-hue-variants K] [--closeup-clips K]
@@ -73,7 +74,12 @@ Splits, whole sources only:
   ``--tex-train-built-root`` is given): one clip of each mostly built
   surface of the same package (among them walls, brick, doors, windows,
   wooden planks and floors, carpets, tiles, paving, roofs), for the same
-  use.
+  use;
+- ``data/corpus_textrain_objects`` (all ``train``, built only when
+  ``--tex-train-objects-root`` is given): one clip of each object and
+  street surface of the same package (wooden crates, shipping containers,
+  straw, laminate, doors, woven fabrics, asphalt, concrete, brick,
+  plaster, stone walls), for the same use.
 
 Debian's ``opencv-doc`` videos are reserved for independent evaluation and
 never used here. All roots use mmagic's layout (``gt|lq/{clip}/{i:08d}.png``,
@@ -394,18 +400,16 @@ for _member, _sha in (
         ' ', '').replace('HR_', '')] = (
             _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
             f'of {TEXTURE_PACKAGE})')
-#: the training textures, one part each (``--only tex-train`` and
-#: ``--only tex-train-built``): surface textures of the game UFO: Alien
+#: the training textures, one part each (``--only tex-train``,
+#: ``--only tex-train-built`` and ``--only tex-train-objects``, each with
+#: its ``--{part}-root``): surface textures of the game UFO: Alien
 #: Invasion (most of them photographs made tileable), zipped in a ``.pk3``
 #: of the package; the archive is pinned, each picture's sha256 and
-#: licence (the package's DEP-5 copyright file) are recorded.
-#: ``tex-train``: natural surfaces and materials (rock, metal, grass, sand,
-#: dirt, wood, bark, snow, ice, concrete); ``tex-train-built``: mostly
-#: built and furnished surfaces, most of them photographs (among them
-#: walls, brick, plaster, doors, shutters, windows, wooden planks, floors
-#: and fences, parquet, carpets, tiles, paving, roofs), without the game's
-#: drawn pictures (``drawn``, name prefixes: sci-fi panels, painted hazard
-#: stripes, paintings, a light panel)
+#: licence (the package's DEP-5 copyright file) are recorded. Pictures
+#: whose names start with a ``drawn`` prefix are left out (the game's
+#: drawn pictures: sci-fi panels, painted stripes and signs, posters,
+#: paintings, a light panel), and so are those with a ``recoloured``
+#: prefix (the same picture again in another colour).
 _UFOAI = dict(
     package='ufoai-textures',
     archive='usr/share/games/ufoai/base/0textures.pk3',
@@ -414,16 +418,46 @@ _UFOAI = dict(
     source_prefix='base/',
     # normal and specular maps of the same surfaces, not pictures
     maps=('_nm.', '_sm.'),
-    drawn=())
+    drawn=(),
+    recoloured=())
 TRAIN_TEXTURES: Dict[str, dict] = {
     'tex-train':
-    dict(_UFOAI, folders=('textures/tex_nature/', 'textures/tex_material/')),
+    dict(_UFOAI,
+         about='natural surfaces and materials (rock, metal, grass, sand, '
+         'dirt, wood, bark, snow, ice, concrete)',
+         folders=('textures/tex_nature/', 'textures/tex_material/')),
     'tex-train-built':
     dict(_UFOAI,
+         about='mostly built and furnished surfaces (walls, brick, '
+         'plaster, doors, shutters, windows, wooden planks, floors and '
+         'fences, parquet, carpets, tiles, paving, roofs)',
          folders=('textures/tex_buildings/', 'textures/tex_mattn/',
                   'textures/tex_ctp1/'),
          drawn=('textures/tex_buildings/9', 'textures/tex_buildings/stripe',
                 'textures/tex_mattn/art', 'textures/tex_ctp1/light_')),
+    'tex-train-objects':
+    dict(_UFOAI,
+         about='objects and streets (wooden crates, shipping containers, '
+         'a barrel, straw, laminate, pipes, doors, woven fabrics, '
+         'asphalt, pavement, concrete, brick, plaster, stone walls)',
+         folders=('textures/tex_misc/', 'textures/tex_trak/',
+                  'textures/tex_streets/', 'textures/tex_doors/',
+                  'textures/tex_furniture/', 'textures/tex_buildings_snow/',
+                  'textures/tex_terrain/', 'textures/tex_dirt/'),
+         drawn=tuple('textures/tex_misc/' + name for name in (
+             'advert', 'bask_board', 'box006', 'box007', 'display_',
+             'office_sep02', 'office_sep03', 'office_sep04',
+             'office_sep05', 'rail_notice', 'sign_', 'trashbin',
+             'vendor_cart', 'yellow')) + tuple(
+                 'textures/tex_trak/' + name for name in (
+                     'crate', 'floor', 'grate', 'pipez', 'tile', 'trisec',
+                     'wall')) + tuple(
+                         'textures/tex_streets/' + name
+                         for name in ('2ln_cw', '2ln_end', 'bus_')) + (
+                             'textures/tex_doors/elevator_', ),
+         # four crates, each in eight colours: the first colour is kept
+         recoloured=tuple(f'textures/tex_misc/box02{crate}{colour}'
+                          for crate in '1234' for colour in 'bcdefgh')),
 }
 # Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
 # small to pan the texture window across: photo_clip refuses it).
@@ -440,11 +474,11 @@ PART_ROLES: Dict[str, Tuple[str, ...]] = {
     'hue-val': ('val', ),
     'sat-hue-val': ('val', ),
     'tex-val': ('val', ),
-    'tex-train': ('train', ),
-    'tex-train-built': ('train', ),
+    # the training textures (:data:`TRAIN_TEXTURES`)
+    **{part: ('train', ) for part in TRAIN_TEXTURES},
 }
 #: the parts filmed from textures, not photographs
-TEXTURE_PARTS = ('tex-val', 'tex-train', 'tex-train-built')
+TEXTURE_PARTS = ('tex-val', ) + tuple(TRAIN_TEXTURES)
 
 # Clips per photograph and role.
 PHOTO_CLIPS = dict(train=14, val=2, heldout=1)
@@ -1074,6 +1108,8 @@ def train_texture_sources(cache_dir: str,
                                f'licence for {member}.')
         if member.startswith(spec['drawn']):
             left_out[member] = 'drawn, not a photograph'
+        elif member.startswith(spec['recoloured']):
+            left_out[member] = 'a recoloured copy of a picture kept'
         elif not fits((w, h), WINDOWS[0]):
             left_out[member] = f'{w}x{h}: too small to pan'
         elif looks_photographic(image) < MIN_PHOTO_TEXTURE:
@@ -1311,8 +1347,7 @@ def build(sources: List[Source],
           hue_val_root: Optional[str] = None,
           sat_hue_val_root: Optional[str] = None,
           tex_val_root: Optional[str] = None,
-          tex_train_root: Optional[str] = None,
-          tex_train_built_root: Optional[str] = None,
+          train_texture_roots: Optional[Dict[str, str]] = None,
           **job_kwargs) -> Dict[str, dict]:
     """Write the corpus (train + val), the held-out set, the (saturated)
     hue-turned and texture validation sets and the training textures, each
@@ -1334,12 +1369,9 @@ def build(sources: List[Source],
             not built if None.
         tex_val_root (str, optional): Texture validation root
             (:func:`texture_jobs`); not built if None.
-        tex_train_root (str, optional): Training texture root
-            (:func:`texture_jobs`, part ``'tex-train'``); not built if
-            None.
-        tex_train_built_root (str, optional): Root of the training
-            textures of built surfaces (part ``'tex-train-built'``); not
-            built if None.
+        train_texture_roots (dict[str, str], optional): Part of
+            :data:`TRAIN_TEXTURES` -> its root (:func:`texture_jobs`); a
+            part without a root is not built.
         **job_kwargs: Passed to :func:`corpus_jobs`.
 
     Returns:
@@ -1352,10 +1384,11 @@ def build(sources: List[Source],
         parts['sat-hue-val'] = sat_hue_val_root
     if tex_val_root is not None:
         parts['tex-val'] = tex_val_root
-    if tex_train_root is not None:
-        parts['tex-train'] = tex_train_root
-    if tex_train_built_root is not None:
-        parts['tex-train-built'] = tex_train_built_root
+    for part, root in (train_texture_roots or {}).items():
+        if part not in TRAIN_TEXTURES:
+            raise ValueError(f'{part!r} is not a training texture part '
+                             f'{tuple(TRAIN_TEXTURES)}.')
+        parts[part] = root
     if only is not None and only not in parts:
         raise ValueError(f'Nothing to build for only={only!r}: give its '
                          'root.')
@@ -1437,19 +1470,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='data/corpus_texval',
         help='texture validation set root to write (paper, canvas and cork '
         f'scans of {TEXTURE_PACKAGE})')
-    parser.add_argument(
-        '--tex-train-root',
-        default=None,
-        help='training texture root to write (one clip of each natural '
-        'surface and material texture of '
-        f'{TRAIN_TEXTURES["tex-train"]["package"]}); not built unless given')
-    parser.add_argument(
-        '--tex-train-built-root',
-        default=None,
-        help='root of the training textures of built surfaces to write '
-        '(walls, doors, planks, floors, carpets, paving, roofs of '
-        f'{TRAIN_TEXTURES["tex-train-built"]["package"]}); not built '
-        'unless given')
+    for part, spec in TRAIN_TEXTURES.items():
+        parser.add_argument(
+            f'--{part}-root',
+            default=None,
+            help=f'root of the training textures of {spec["about"]} of '
+            f'{spec["package"]} to write (one clip each); not built unless '
+            'given')
     parser.add_argument(
         '--only',
         choices=tuple(PART_ROLES),
@@ -1513,10 +1540,18 @@ def main(argv: Optional[List[str]] = None,
                           Tuple[List[Source], dict]] = gather_sources
          ) -> int:
     args = parse_args(argv)
-    roots = (args.out_root, args.heldout_root, args.hue_val_root,
-             args.sat_hue_val_root, args.tex_val_root, args.tex_train_root,
-             args.tex_train_built_root)
-    parts = tuple(part for part, root in zip(PART_ROLES, roots)
+    texture_roots = {
+        part: getattr(args, f'{part}_root'.replace('-', '_'))
+        for part in TRAIN_TEXTURES
+    }
+    roots = dict(
+        corpus=args.out_root,
+        heldout=args.heldout_root,
+        **{'hue-val': args.hue_val_root,
+           'sat-hue-val': args.sat_hue_val_root,
+           'tex-val': args.tex_val_root},
+        **texture_roots)
+    parts = tuple(part for part, root in roots.items()
                   if root is not None and args.only in (None, part))
     # the texture packages are fetched only for their parts
     sources, packages = gather(args.cache_dir or default_cache_dir(), parts)
@@ -1524,18 +1559,19 @@ def main(argv: Optional[List[str]] = None,
           hue_val_root=args.hue_val_root,
           sat_hue_val_root=args.sat_hue_val_root,
           tex_val_root=args.tex_val_root,
-          tex_train_root=args.tex_train_root,
-          tex_train_built_root=args.tex_train_built_root,
+          train_texture_roots={
+              part: root
+              for part, root in texture_roots.items() if root is not None
+          },
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
           saturated_hue_variants=args.saturated_hue_variants,
           closeup_clips=args.closeup_clips)
-    for part, root in zip(PART_ROLES, roots):
-        if part in parts:
-            print(f'{part} ready in {root}: gt/, lq/, bitstreams/, '
-                  'meta_info_train.txt, meta_info_val.txt, manifest.json, '
-                  'sources.json')
+    for part in parts:
+        print(f'{part} ready in {roots[part]}: gt/, lq/, bitstreams/, '
+              'meta_info_train.txt, meta_info_val.txt, manifest.json, '
+              'sources.json')
     return 0
 
 
