@@ -400,6 +400,13 @@ for _member, _sha in (
         ' ', '').replace('HR_', '')] = (
             _member, _sha, f'CC0-1.0, (c) {_author} (Debian copyright file '
             f'of {TEXTURE_PACKAGE})')
+
+
+def _in_folder(folder: str, *prefixes: str) -> Tuple[str, ...]:
+    """Name prefixes of pictures in one of the archive's texture folders."""
+    return tuple(f'textures/{folder}/{prefix}' for prefix in prefixes)
+
+
 #: the training textures, one part each (``--only tex-train``,
 #: ``--only tex-train-built`` and ``--only tex-train-objects``, each with
 #: its ``--{part}-root``): surface textures of the game UFO: Alien
@@ -444,20 +451,19 @@ TRAIN_TEXTURES: Dict[str, dict] = {
                   'textures/tex_streets/', 'textures/tex_doors/',
                   'textures/tex_furniture/', 'textures/tex_buildings_snow/',
                   'textures/tex_terrain/', 'textures/tex_dirt/'),
-         drawn=tuple('textures/tex_misc/' + name for name in (
-             'advert', 'bask_board', 'box006', 'box007', 'display_',
-             'office_sep02', 'office_sep03', 'office_sep04',
-             'office_sep05', 'rail_notice', 'sign_', 'trashbin',
-             'vendor_cart', 'yellow')) + tuple(
-                 'textures/tex_trak/' + name for name in (
-                     'crate', 'floor', 'grate', 'pipez', 'tile', 'trisec',
-                     'wall')) + tuple(
-                         'textures/tex_streets/' + name
-                         for name in ('2ln_cw', '2ln_end', 'bus_')) + (
-                             'textures/tex_doors/elevator_', ),
+         drawn=_in_folder('tex_misc', 'advert', 'bask_board', 'box006',
+                          'box007', 'display_', 'office_sep02',
+                          'office_sep03', 'office_sep04', 'office_sep05',
+                          'rail_notice', 'sign_', 'trashbin', 'vendor_cart',
+                          'yellow')
+         + _in_folder('tex_trak', 'crate', 'floor', 'grate', 'pipez', 'tile',
+                      'trisec', 'wall')
+         + _in_folder('tex_streets', '2ln_cw', '2ln_end', 'bus_')
+         + _in_folder('tex_doors', 'elevator_'),
          # four crates, each in eight colours: the first colour is kept
-         recoloured=tuple(f'textures/tex_misc/box02{crate}{colour}'
-                          for crate in '1234' for colour in 'bcdefgh')),
+         recoloured=_in_folder(
+             'tex_misc', *(f'box02{crate}{colour}' for crate in '1234'
+                           for colour in 'bcdefgh'))),
 }
 # Left out of mypaint-data-extras: mrmamurk/mamurk_e_1.png (256x256, too
 # small to pan the texture window across: photo_clip refuses it).
