@@ -1527,11 +1527,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help=f'download cache (default: ${CACHE_ENV} or ~/.cache/astf_mm)')
     args = parser.parse_args(argv)
-    for part in TRAIN_TEXTURES:
-        option = f'{part}-root'
-        if args.only == part and getattr(
-                args, option.replace('-', '_')) is None:
-            parser.error(f'--only {part} needs --{option}')
+    # the roots given, by part: what main() builds and --only checks
+    args.train_texture_roots = {
+        part: root
+        for part in TRAIN_TEXTURES
+        if (root := getattr(args, f'{part}_root'.replace('-', '_')))
+        is not None
+    }
+    if (args.only in TRAIN_TEXTURES
+            and args.only not in args.train_texture_roots):
+        parser.error(f'--only {args.only} needs --{args.only}-root')
     for option in ('exposure_variants', 'saturation_variants',
                    'hue_variants', 'saturated_hue_variants',
                    'closeup_clips'):
@@ -1546,17 +1551,13 @@ def main(argv: Optional[List[str]] = None,
                           Tuple[List[Source], dict]] = gather_sources
          ) -> int:
     args = parse_args(argv)
-    texture_roots = {
-        part: getattr(args, f'{part}_root'.replace('-', '_'))
-        for part in TRAIN_TEXTURES
-    }
     roots = dict(
         corpus=args.out_root,
         heldout=args.heldout_root,
         **{'hue-val': args.hue_val_root,
            'sat-hue-val': args.sat_hue_val_root,
            'tex-val': args.tex_val_root},
-        **texture_roots)
+        **args.train_texture_roots)
     parts = tuple(part for part, root in roots.items()
                   if root is not None and args.only in (None, part))
     # the texture packages are fetched only for their parts
@@ -1565,10 +1566,7 @@ def main(argv: Optional[List[str]] = None,
           hue_val_root=args.hue_val_root,
           sat_hue_val_root=args.sat_hue_val_root,
           tex_val_root=args.tex_val_root,
-          train_texture_roots={
-              part: root
-              for part, root in texture_roots.items() if root is not None
-          },
+          train_texture_roots=args.train_texture_roots,
           exposure_variants=args.exposure_variants,
           saturation_variants=args.saturation_variants,
           hue_variants=args.hue_variants,
