@@ -46,8 +46,9 @@ from astf_mm.io import (OutputPathError, check_output_path, exit_on_sigterm,
                         list_frame_files, read_frames, write_png_folder)
 from astf_mm.models.astf_model import run_stage1
 from astf_mm.models.chroma import Chroma420Projection
-from astf_mm.models.self_ensemble import build_self_ensemble
-from astf_mm.utils.cli import add_device_arg, add_stream_args
+from astf_mm.models.self_ensemble import self_ensemble_of_passes
+from astf_mm.utils.cli import (add_device_arg, add_stage1_run_args,
+                               add_stream_args)
 
 MANIFEST = 'export_manifest.json'
 
@@ -68,22 +69,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         help='annotation files under the root (default: the config\'s '
         'train and validation ones)')
-    parser.add_argument(
-        '--chroma-420',
-        action='store_true',
-        help='project the outputs onto 4:2:0 chroma, as the ASTF model with '
-        'chroma_420=True hands stage 1 to the refiners (videos exported '
-        'without it are rewritten)')
-    parser.add_argument(
-        '--self-ensemble',
-        action='store_true',
-        help='average the outputs of the 8 flips and transposes of each '
-        'clip, as the ASTF model with stage1_ensemble runs stage 1')
-    parser.add_argument(
-        '--luma-only',
-        action='store_true',
-        help='keep the input\'s colour and take only the output\'s luma, '
-        'as the ASTF model with stage1_luma_only=True')
+    add_stage1_run_args(parser)
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args()
@@ -120,7 +106,7 @@ def export(config: str,
            device: str = 'cpu',
            dist: Optional[DistInfo] = None,
            chroma_420: bool = False,
-           self_ensemble: bool = False,
+           self_ensemble: Optional[str] = None,
            luma_only: bool = False) -> List[str]:
     """Export stage-1 outputs; returns the videos written by this call
     (on every rank, when ``dist`` is a torchrun process)."""
@@ -148,8 +134,7 @@ def export(config: str,
     # channels-last, as in the ASTF pipeline: the same stage-1 frames
     network = init_generator(config, checkpoint, device=device)
     chroma = Chroma420Projection(enabled=chroma_420)
-    ensemble = build_self_ensemble(
-        dict(type='SpatialTemporalEnsemble') if self_ensemble else None)
+    ensemble = self_ensemble_of_passes(self_ensemble)
 
     def run(lqs: torch.Tensor) -> dict:
         return {
@@ -173,12 +158,18 @@ def export(config: str,
                          task.output,
                          overwrite=True)
 
+    # what the outputs were made with: another run's outputs are stale
+    made_with = network.checkpoint_sha256
+    if chroma_420:
+        made_with += ' chroma_420'
+    if self_ensemble:  # x8 keeps the tag of manifests written before x16
+        made_with += ' self_ensemble' + ('' if self_ensemble == 'x8' else
+                                         f'_{self_ensemble}')
+    if luma_only:
+        made_with += ' luma_only'
     return run_sharded(tasks, process, count_frames,
-                       osp.join(data_root, out_folder, MANIFEST),
-                       network.checkpoint_sha256 +
-                       (' chroma_420' if chroma_420 else '') +
-                       (' self_ensemble' if self_ensemble else '') +
-                       (' luma_only' if luma_only else ''), dist)
+                       osp.join(data_root, out_folder, MANIFEST), made_with,
+                       dist)
 
 
 def main() -> None:
@@ -192,9 +183,10 @@ def main() -> None:
     except (OutputPathError, ValueError) as err:
         sys.exit(f'error: {err}')
     if dist.rank == 0:
-        print(f'Wrote {len(written)} videos'
-              f' ({", ".join(written) if written else "all were done"}).',
-              flush=True)
+        print(
+            f'Wrote {len(written)} videos'
+            f' ({", ".join(written) if written else "all were done"}).',
+            flush=True)
 
 
 if __name__ == '__main__':

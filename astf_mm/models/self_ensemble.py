@@ -13,6 +13,8 @@ from typing import Optional
 from mmagic.models.archs.ensemble import SpatialTemporalEnsemble
 
 SELF_ENSEMBLES = ('SpatialTemporalEnsemble', )
+# the tools' --self-ensemble values: is_temporal_ensemble of each
+ENSEMBLE_PASSES = {'x8': False, 'x16': True}
 
 
 def build_self_ensemble(
@@ -42,3 +44,28 @@ def build_self_ensemble(
         raise ValueError(f'{kind} takes only is_temporal_ensemble, got '
                          f'{sorted(unknown)}.')
     return SpatialTemporalEnsemble(bool(cfg.get('is_temporal_ensemble')))
+
+
+def self_ensemble_of_passes(
+        passes: Optional[str]) -> Optional[SpatialTemporalEnsemble]:
+    """The ensemble a tool's ``--self-ensemble`` value names.
+
+    Args:
+        passes (str, optional): ``'x8'`` (flips and transposes), ``'x16'``
+            (those of the reversed clip too) or None (no ensemble).
+
+    Returns:
+        SpatialTemporalEnsemble or None: As :func:`build_self_ensemble`.
+
+    Raises:
+        ValueError: For another value.
+    """
+    if passes is None:
+        return None
+    if passes not in ENSEMBLE_PASSES:
+        raise ValueError(f'self-ensemble passes must be one of '
+                         f'{sorted(ENSEMBLE_PASSES)}, got {passes!r}.')
+    return build_self_ensemble(
+        dict(
+            type='SpatialTemporalEnsemble',
+            is_temporal_ensemble=ENSEMBLE_PASSES[passes]))

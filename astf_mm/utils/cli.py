@@ -94,6 +94,35 @@ def add_stream_args(parser: argparse.ArgumentParser) -> None:
         help='context frames per side (>= 1)')
 
 
+def add_stage1_run_args(parser: argparse.ArgumentParser) -> None:
+    """Add how the ASTF model runs stage 1, for tools that run it alone.
+
+    ``--chroma-420``, ``--self-ensemble [x8|x16]`` and ``--luma-only``, the
+    model's ``chroma_420``, ``stage1_ensemble`` and ``stage1_luma_only``
+    (:func:`astf_mm.models.astf_model.run_stage1`), so that a tool's
+    stage-1 output is the one the model hands its refiners.
+    """
+    parser.add_argument(
+        '--chroma-420',
+        action='store_true',
+        help='project the output onto 4:2:0 chroma, as the ASTF model\'s '
+        'chroma_420 does (it hands that to the refiners)')
+    parser.add_argument(
+        '--self-ensemble',
+        nargs='?',
+        const='x8',
+        choices=('x8', 'x16'),
+        help='average the outputs of the 8 flips and transposes of each '
+        'clip (x16: of the reversed clip\'s too), mmagic\'s '
+        'SpatialTemporalEnsemble, as the ASTF model\'s stage1_ensemble; '
+        'the sample config runs x8')
+    parser.add_argument(
+        '--luma-only',
+        action='store_true',
+        help='keep the input\'s colour and take only the output\'s luma, '
+        'as the ASTF model\'s stage1_luma_only does')
+
+
 def parse_size(text: Optional[str]) -> Optional[Tuple[int, int]]:
     """argparse type: ``'WxH'`` (e.g. ``'480x270'``) as ``(width, height)``.
 

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from astf_mm.models.self_ensemble import build_self_ensemble
+from astf_mm.models.self_ensemble import (build_self_ensemble,
+                                          self_ensemble_of_passes)
 
 
 def shift_right(frames: torch.Tensor) -> torch.Tensor:
@@ -51,3 +52,24 @@ def test_temporal_ensemble_also_reverses_the_clip():
     backward = previous_frame(frames.flip(1)).flip(1)  # takes frame t + 1
     torch.testing.assert_close(
         ensemble(frames, previous_frame), (forward + backward) / 2)
+
+
+def test_passes_name_the_spatial_or_the_spatial_temporal_ensemble():
+    frames = torch.rand(
+        1, 3, 2, 5, 5, generator=torch.Generator().manual_seed(2))
+
+    def previous_frame(x):
+        return torch.cat([x[:, :1], x[:, :-1]], dim=1)
+
+    assert self_ensemble_of_passes(None) is None
+    # a network without orientation: x8 leaves it, x16 also averages it
+    # with its time-reversed run
+    forward = previous_frame(frames)
+    backward = previous_frame(frames.flip(1)).flip(1)
+    torch.testing.assert_close(
+        self_ensemble_of_passes('x8')(frames, previous_frame), forward)
+    torch.testing.assert_close(
+        self_ensemble_of_passes('x16')(frames, previous_frame),
+        (forward + backward) / 2)
+    with pytest.raises(ValueError, match="'x4'"):
+        self_ensemble_of_passes('x4')

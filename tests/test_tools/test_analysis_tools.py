@@ -297,7 +297,8 @@ def test_loss_balance_refuses_a_single_loss(tmp_path):
         loss_balance.measure(cfg, batches=1)
 
 
-def test_eval_network_scores_every_video_against_its_input(tmp_path):
+def test_eval_network_scores_every_video_against_its_input(
+        tmp_path, monkeypatch):
     # 4:2:0 frames, as decoded video (--chroma-420 projects only those)
     data_root = make_frames_dataset(
         tmp_path / 'data', {'val': ['c', 'd']}, num_frames=4, chroma_420=True)
@@ -333,18 +334,33 @@ def test_eval_network_scores_every_video_against_its_input(tmp_path):
     with pytest.raises(SystemExit, match='--overwrite'):
         eval_network.main(argv)
     # --chroma-420 scores the projected output, --self-ensemble the average
-    # of 8 passes, --luma-only the input's colour with the output's luma:
-    # another output row each, the same input row, named
-    for flag, title in (('--chroma-420', '4:2:0 chroma projection'),
-                        ('--self-ensemble', 'x8 self-ensemble'),
-                        ('--luma-only', 'luma only')):
-        eval_network.main(argv + [flag, '--overwrite'])
+    # of 8 passes (x16: 16, the reversed clip's too), --luma-only the
+    # input's colour with the output's luma: another output row each, the
+    # same input row, named
+    built = []
+
+    def record(passes):
+        built.append(passes and real(passes).is_temporal_ensemble)
+        return real(passes)
+
+    real = eval_network.self_ensemble_of_passes
+    monkeypatch.setattr(eval_network, 'self_ensemble_of_passes', record)
+    for flags, title in ((['--chroma-420'], '4:2:0 chroma projection'),
+                         (['--self-ensemble'], 'x8 self-ensemble'),
+                         (['--self-ensemble', 'x16'], 'x16 self-ensemble'),
+                         (['--luma-only'], 'luma only')):
+        eval_network.main(argv + flags + ['--overwrite'])
         scored = json.loads((tmp_path / 'eval' / 'heldout.json').read_text())
         for video in ('c', 'd'):
             assert scored[video]['PSNR lq'] == results[video]['PSNR lq']
             assert abs(scored[video]['PSNR out'] -
-                       results[video]['PSNR out']) > 1e-4, flag
+                       results[video]['PSNR out']) > 1e-4, flags
         assert title in out.read_text()
+    # x16 also runs the reversed clip (a tiny random network is too nearly
+    # symmetric in time for that to move its 8-bit output)
+    assert built == [None, False, True, None]
+    with pytest.raises(SystemExit):
+        eval_network.parse_args(argv + ['--self-ensemble', 'x4'])
     # full-chroma input: --chroma-420 leaves the output as it is
     full_root = make_frames_dataset(
         tmp_path / 'full', {'val': ['c']}, num_frames=4)

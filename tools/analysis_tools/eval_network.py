@@ -27,8 +27,9 @@ from astf_mm.io import (OutputPathError, atomic_write_text, check_output_path,
                         iter_pairs, read_frames)
 from astf_mm.models.astf_model import run_stage1
 from astf_mm.models.chroma import Chroma420Projection
-from astf_mm.models.self_ensemble import build_self_ensemble
-from astf_mm.utils.cli import add_device_arg, add_stream_args
+from astf_mm.models.self_ensemble import self_ensemble_of_passes
+from astf_mm.utils.cli import (add_device_arg, add_stage1_run_args,
+                               add_stream_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,22 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out', required=True, help='markdown table (and .json beside it)')
     parser.add_argument('--overwrite', action='store_true')
-    parser.add_argument(
-        '--chroma-420',
-        action='store_true',
-        help='project the output onto 4:2:0 chroma, as the ASTF model\'s '
-        'chroma_420 does')
-    parser.add_argument(
-        '--self-ensemble',
-        action='store_true',
-        help='average the outputs of the 8 flips and transposes of each '
-        'clip (mmagic\'s SpatialTemporalEnsemble), as the sample ASTF '
-        'config runs stage 1')
-    parser.add_argument(
-        '--luma-only',
-        action='store_true',
-        help='keep the input\'s colour and take only the output\'s luma, '
-        'as the ASTF model\'s stage1_luma_only does')
+    add_stage1_run_args(parser)
     add_stream_args(parser)
     add_device_arg(parser)
     return parser.parse_args(argv)
@@ -68,8 +54,7 @@ def evaluate(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     """Video -> {'PSNR lq', 'PSNR out', 'SSIM lq', 'SSIM out'}."""
     network = init_generator(args.config, args.checkpoint, device=args.device)
     chroma = Chroma420Projection(enabled=args.chroma_420)
-    ensemble = build_self_ensemble(
-        dict(type='SpatialTemporalEnsemble') if args.self_ensemble else None)
+    ensemble = self_ensemble_of_passes(args.self_ensemble)
 
     def run(lqs):
         return {
@@ -135,13 +120,13 @@ def main(argv=None) -> None:
     try:
         for path in (args.out, json_out):
             check_output_path(
-                path, [args.data_root], overwrite=args.overwrite,
-                name='--out')
+                path, [args.data_root], overwrite=args.overwrite, name='--out')
     except OutputPathError as err:
         sys.exit(f'error: {err}')
     results = evaluate(args)
     chroma = ', 4:2:0 chroma projection' if args.chroma_420 else ''
-    ensemble = ', x8 self-ensemble' if args.self_ensemble else ''
+    ensemble = (f', {args.self_ensemble} self-ensemble'
+                if args.self_ensemble else '')
     luma = ', luma only' if args.luma_only else ''
     markdown = table(
         results, f'{args.checkpoint} on {args.data_root}/{args.ann_file}'
