@@ -1,5 +1,8 @@
-# Stage 1 at sample scale, fifth-phase candidate (issue 15, session 22;
-# not trained yet): the shipped fourth phase (the built-surfaces config's
+# Stage 1 at sample scale, fifth-phase candidate (issue 15, written in
+# session 22, trained in session 23 and NOT adopted: its texture set mean
+# rose to +0.014 dB, but 5 of 16 clips fell below the input, against the
+# rule's 3; benchmarks/results/stage1_object_textures_corpus_val.md):
+# the shipped fourth phase (the built-surfaces config's
 # iteration 1000, 013d2594...) trained on with the object and street
 # surfaces of Debian's ufoai-textures beside the corpus, the natural and
 # the built textures: one clip of each of their pictures (wooden crates,
