@@ -135,6 +135,38 @@ class EnhanceNet(BaseModule):
                 nn.init.zeros_(last.weight)
                 nn.init.zeros_(last.bias)
 
+    @torch.no_grad()
+    def restart_propagation(self, spynet_state: dict) -> None:
+        """Give the network new flows and make it ignore what they carry.
+
+        Loads ``spynet_state`` into SPyNet and zeroes, in both branches'
+        input convolution, the weights that read the propagated features,
+        so the network's output is what it gives with no propagated
+        features at all; training can then grow their use from there.
+        For a network whose SPyNet has drifted to flows that point out of
+        the frame (the warped features are then zero and the network works
+        frame by frame, issue 15).
+
+        Args:
+            spynet_state (dict): A SPyNet state dict (mmagic's keys; the
+                fixed ImageNet ``mean``/``std`` buffers may be left out,
+                as in the files ``tools/pretrain_spynet.py`` writes).
+
+        Raises:
+            ValueError: If ``spynet_state`` lacks a weight or has others.
+        """
+        missing, unexpected = self.spynet.load_state_dict(
+            spynet_state, strict=False)
+        missing = set(missing) - {'mean', 'std'}
+        if missing or unexpected:
+            raise ValueError(
+                'not SPyNet weights: missing '
+                f'{sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}')
+        for branch in (self.backward_resblocks, self.forward_resblocks):
+            # the input conv reads cat([frame features, propagated])
+            conv = branch.main[0]
+            conv.weight[:, conv.in_channels - self.mid_channels:] = 0
+
     def init_weights(self) -> None:
         """Initialise (mmengine hook), keeping the identity start."""
         super().init_weights()
