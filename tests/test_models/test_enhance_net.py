@@ -215,3 +215,49 @@ def test_zero_last_after_load_starts_loaded_weights_as_identity(tmp_path):
     assert torch.equal(outputs[True], lq)
     torch.testing.assert_close(outputs[False], trained(lq))
     assert (outputs[False] - lq).abs().mean() > 1e-3
+
+
+@pytest.mark.parametrize('propagation_scale', [1, 4])
+def test_restart_propagation_keeps_the_output_without_propagation(
+        tmp_path, propagation_scale):
+    net = tiny(
+        zero_init_residual=False,
+        propagation_scale=propagation_scale,
+        lq_to_head=propagation_scale == 4)
+    lq = torch.rand(1, 3, 3, 32, 40)
+    with torch.no_grad():
+        # flows far outside the frame: every warped feature is zero, as
+        # with the drifted SPyNet of the session-21 stage 1
+        away = tuple(torch.full_like(f, 1e6) for f in net.flows(lq))
+        alone = net(lq, away)
+        with_propagation = net(lq)
+    assert (with_propagation - alone).abs().max() > 1e-5
+    ref, path = save_spynet_checkpoint(tmp_path)
+    net.restart_propagation(torch.load(path))
+    for key, value in ref.state_dict().items():
+        assert torch.equal(net.spynet.state_dict()[key], value), key
+    with torch.no_grad():
+        # the new flows are used, and what they carry is weighted by zero
+        assert not torch.equal(net.flows(lq)[1], away[1])
+        torch.testing.assert_close(net(lq), alone, rtol=0, atol=1e-6)
+    for branch in (net.backward_resblocks, net.forward_resblocks):
+        weight = branch.main[0].weight
+        assert weight[:, -net.mid_channels:].abs().max() == 0
+        assert weight[:, :-net.mid_channels].abs().min() > 0
+    # training grows the propagation weights from zero
+    net(lq).mean().backward()
+    assert net.forward_resblocks.main[0].weight.grad[:, -8:].abs().max() > 0
+
+
+def test_restart_propagation_refuses_what_is_not_spynet():
+    net = tiny()
+    state = {
+        k: v
+        for k, v in SPyNet(pretrained=None).state_dict().items()
+        if not k.endswith('basic_module.0.conv.bias')
+    }
+    with pytest.raises(ValueError, match='missing'):
+        net.restart_propagation(state)
+    with pytest.raises(ValueError, match='unexpected'):
+        net.restart_propagation(
+            dict(SPyNet(pretrained=None).state_dict(), extra=torch.zeros(1)))
