@@ -1,5 +1,8 @@
 # Stage 1 at sample scale, propagation-restart candidate (issue 15,
-# session 23).
+# session 23; trained and NOT adopted: validation split +0.223 dB and
+# hue-turned +0.156, both the best yet, but 5 of 16 texture clips below
+# the input against the rule's 3;
+# benchmarks/results/stage1_propagation_restart_corpus_val.md).
 # Why: the shipped stage 1 (the fourth phase, 013d2594...) does not
 # propagate. Its SPyNet, trained along with it at 2.5e-4 (2e-3 x 0.125)
 # after a 100-iteration freeze, drifted to flows of about 1300 pixels at
