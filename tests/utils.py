@@ -14,6 +14,7 @@ from typing import Dict, Sequence
 import cv2
 import numpy as np
 import torch
+from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 
 from astf_mm.models.fusion import LUMA_WEIGHTS
 from astf_mm.utils.shipped_files import SAMPLE_ASTF_CONFIG
@@ -68,6 +69,18 @@ def run_tool(script: str, *args, cwd: str = ROOT
         sys.argv = saved_argv
     return subprocess.CompletedProcess(argv, code, stdout.getvalue(),
                                        stderr.getvalue())
+
+
+def save_spynet_checkpoint(tmp_path: Path):
+    """A random SPyNet and its checkpoint in mmagic's format."""
+    ref = SPyNet(pretrained=None)
+    path = tmp_path / 'spynet.pth'
+    # mmagic's SPyNet checkpoint holds the flow modules, not mean/std
+    torch.save({
+        k: v
+        for k, v in ref.state_dict().items() if k.startswith('basic_module')
+    }, path)
+    return ref, path
 
 
 def save_tiny_checkpoint(path,

@@ -11,9 +11,10 @@ whose SPyNet drifted during training to flows that point out of the frame
 already works that way (every warped feature is zero), so for it the
 written network is the same enhancer, now with flows that a further
 training phase (its SPyNet frozen) can learn to use. ``--probe`` prints,
-on one clip's compressed frames, the mean flow length of both flow
-networks and how much propagation changes CHECKPOINT's output there
-(0: it works frame by frame).
+on one clip's compressed frames, for the network before and after the
+restart (``old``, ``new``), the mean flow length and how much propagation
+changes its output there (0: it works frame by frame; always 0 after the
+restart).
 Prints the sha256 of OUT, as ``publish_checkpoint.py`` does; an existing
 OUT is refused unless ``--overwrite``.
 """
@@ -21,41 +22,29 @@ import argparse
 import sys
 from typing import Dict
 
-import numpy as np
 import torch
 
 import astf_mm  # noqa: F401  (applies shims, registers modules)
-from astf_mm.apis import init_generator
+from astf_mm.apis import frames_to_tensor, init_generator
 from astf_mm.io import (OutputPathError, atomic_write_bytes, check_output_path,
                         read_frames)
 from astf_mm.utils.checkpoint import checkpoint_bytes, load_checked_state_dict
 from astf_mm.utils.checksum import sha256_of
 
 
-def probe(network: torch.nn.Module, spynet_state: dict,
-          lq_folder: str) -> Dict[str, float]:
-    """Flow lengths of both flow networks on one clip, and what
-    propagation adds to the network's output there (before the restart).
-    """
-    frames = np.stack(list(read_frames(lq_folder)))
-    lqs = torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255
+def probe(network: torch.nn.Module, lqs: torch.Tensor) -> Dict[str, float]:
+    """Mean flow length on a clip, and what propagation changes in the
+    network's output there (0: it works frame by frame)."""
     with torch.no_grad():
-        flows = network.flows(lqs)[1]
-        output = network(lqs)
+        flows = network.flows(lqs)
+        output = network(lqs, flows)
         # flows far outside the frame warp every propagated feature to
         # zero: the output without propagation
-        away = tuple(
-            torch.full_like(f, 1e6) for f in network.flows(lqs))
-        alone = network(lqs, away)
-        saved = {k: v.clone() for k, v in network.spynet.state_dict().items()}
-        network.spynet.load_state_dict(spynet_state, strict=False)
-        new_flows = network.flows(lqs)[1]
-        network.spynet.load_state_dict(saved)
+        alone = network(lqs, tuple(torch.full_like(f, 1e6) for f in flows))
     return {
-        'mean flow length (px at propagation scale), old':
-        float(flows.norm(dim=2).mean()),
-        'mean flow length, new': float(new_flows.norm(dim=2).mean()),
-        'largest output change from propagation (8-bit levels), old':
+        'mean flow length (px at propagation scale)':
+        float(flows[1].norm(dim=2).mean()),
+        'largest output change from propagation (8-bit levels)':
         float((output - alone).abs().max() * 255),
     }
 
@@ -67,10 +56,16 @@ def restart(config: str, checkpoint: str, spynet: str, dst: str,
     network = init_generator(config, checkpoint, channels_last=False)
     spynet_state, _ = load_checked_state_dict(
         spynet, prefix=None, name='spynet')
-    if probe_folder:
-        for key, value in probe(network, spynet_state, probe_folder).items():
-            print(f'{key}: {value:.3f}')
+    lqs = frames_to_tensor(read_frames(probe_folder)) if probe_folder else None
+
+    def show(when: str) -> None:
+        if lqs is not None:
+            for key, value in probe(network, lqs).items():
+                print(f'{when} {key}: {value:.3f}')
+
+    show('old')
     network.restart_propagation(spynet_state)
+    show('new')
     state = {
         f'generator.{k}': v.contiguous()
         for k, v in network.state_dict().items()

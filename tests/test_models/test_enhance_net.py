@@ -4,18 +4,7 @@ from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet
 from mmagic.registry import MODELS
 
 from astf_mm.models import EnhanceNet
-
-
-def save_spynet_checkpoint(tmp_path):
-    """A random SPyNet and its checkpoint in mmagic's format."""
-    ref = SPyNet(pretrained=None)
-    path = tmp_path / 'spynet.pth'
-    # mmagic's SPyNet checkpoint holds the flow modules, not mean/std
-    torch.save({
-        k: v
-        for k, v in ref.state_dict().items() if k.startswith('basic_module')
-    }, path)
-    return ref, path
+from tests.utils import save_spynet_checkpoint
 
 
 def tiny(**kwargs) -> EnhanceNet:
