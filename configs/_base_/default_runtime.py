@@ -12,6 +12,11 @@ save_dir = './work_dirs'
 # SampleImagesHook: every validation and test run gives its first
 # max_samples samples to the visualizer below (0 turns it off). A default
 # hook, so configs that set custom_hooks keep it.
+# FlowMonitorHook: logs the mean length of the generator's SPyNet flows in
+# training (train/flow_px) and warns when it drifts past half the frame,
+# where the network stops using its neighbours (issue 15's sample stage 1
+# did, unnoticed); a default hook for the same reason. It reads the flows
+# the forward computes anyway and changes nothing in training.
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
@@ -23,6 +28,7 @@ default_hooks = dict(
         rule='greater',
         out_dir=None),
     visualization=dict(type='SampleImagesHook', interval=1, max_samples=2),
+    flow_monitor=dict(type='FlowMonitorHook', interval=50, warn_fraction=0.5),
 )
 # NCCL on GPUs; tools/train.py switches to gloo when no GPU is present.
 env_cfg = dict(
