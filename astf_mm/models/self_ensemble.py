@@ -12,9 +12,11 @@ from typing import Optional
 
 from mmagic.models.archs.ensemble import SpatialTemporalEnsemble
 
+from astf_mm.utils.cli import SELF_ENSEMBLE_PASSES
+
 SELF_ENSEMBLES = ('SpatialTemporalEnsemble', )
-# the tools' --self-ensemble values: is_temporal_ensemble of each
-ENSEMBLE_PASSES = {'x8': False, 'x16': True}
+# is_temporal_ensemble of each of the tools' --self-ensemble values
+ENSEMBLE_PASSES = {p: p == 'x16' for p in SELF_ENSEMBLE_PASSES}
 
 
 def build_self_ensemble(

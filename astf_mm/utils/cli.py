@@ -7,6 +7,10 @@ from mmengine.config import DictAction
 
 from .checksum import check_sha256
 
+# --self-ensemble's values: mmagic's SpatialTemporalEnsemble without (x8)
+# and with (x16) the reversed clip (astf_mm.models.self_ensemble)
+SELF_ENSEMBLE_PASSES = ('x8', 'x16')
+
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:
     """Add ``--device`` (CUDA when available) to a tool's parser."""
@@ -111,7 +115,7 @@ def add_stage1_run_args(parser: argparse.ArgumentParser) -> None:
         '--self-ensemble',
         nargs='?',
         const='x8',
-        choices=('x8', 'x16'),
+        choices=SELF_ENSEMBLE_PASSES,
         help='average the outputs of the 8 flips and transposes of each '
         'clip (x16: of the reversed clip\'s too), mmagic\'s '
         'SpatialTemporalEnsemble, as the ASTF model\'s stage1_ensemble; '
