@@ -22,7 +22,7 @@ model = dict(
         init_cfg=dict(
             checkpoint='checkpoints/sample/'
             'stage1_enhancenet-ps4_c32b6_corpus-qp37.pth',
-            sha256='013d25948b3b9c78419b21e3b4c1bb543191b21e9e5d8477b8811dbf91a22163')),
+            sha256='e0e8218b56923484fd03b539cfbd3f7afb2bc21e58d5df81f69823176d02db3e')),
     enhancenet1=dict(
         _base_.enhancenet_ps4_c32b6,
         init_cfg=dict(

@@ -1,4 +1,9 @@
-# Stage 1 at sample scale, second propagation phase (issue 15, session 24).
+# Stage 1 at sample scale, second propagation phase (issue 15, session 24;
+# ADOPTED by the rule below: texture set +0.019 dB (2 clips more than
+# 0.01 dB below, worst -0.053), validation split +0.229 dB (none below),
+# hue-turned set +0.162 dB (3 below, worst -0.029); its iteration 1500 is
+# the shipped stage 1, e0e8218b...;
+# benchmarks/results/stage1_propagation_second_phase_corpus_val.md).
 # What: the propagation-restart candidate (the propagation-1000 config's
 # iteration 1000, EMA weights as published, 8a0e4716...) trained 1500 more
 # iterations on the same data, SPyNet still frozen throughout (fix_iter =
