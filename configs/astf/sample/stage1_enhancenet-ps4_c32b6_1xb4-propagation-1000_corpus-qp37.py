@@ -2,7 +2,9 @@
 # session 23; trained and NOT adopted: validation split +0.223 dB and
 # hue-turned +0.156, both the best yet, but 5 of 16 texture clips below
 # the input against the rule's 3;
-# benchmarks/results/stage1_propagation_restart_corpus_val.md).
+# benchmarks/results/stage1_propagation_restart_corpus_val.md; its
+# iteration 1000 is where the second propagation phase, adopted in
+# session 24, starts: ...-propagation2-1500_corpus-qp37.py).
 # Why: the shipped stage 1 (the fourth phase, 013d2594...) does not
 # propagate. Its SPyNet, trained along with it at 2.5e-4 (2e-3 x 0.125)
 # after a 100-iteration freeze, drifted to flows of about 1300 pixels at
