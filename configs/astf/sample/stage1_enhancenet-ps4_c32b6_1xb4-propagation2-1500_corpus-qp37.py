@@ -48,5 +48,3 @@ model = dict(train_cfg=dict(fix_iter=max_iters))
 optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 param_scheduler = dict(periods=[max_iters], restart_weights=[1])
-default_hooks = dict(
-    checkpoint=dict(interval=250, max_keep_ckpts=4))
