@@ -12,8 +12,10 @@
 #     checkpoints/sample/stage2_enhancenet1-lpips-lowpass-ps4_c32b6_corpus-qp37.pth \
 #     checkpoints/sample/spynet_synthetic-motion_sample.pth \
 #     work_dirs/stage2_enhancenet1-lpips-lowpass-propagation-ps4_c32b6_1xb4-500_corpus-qp37/enhancenet1_restarted.pth
-# then trained 500 iterations as the shipped one was (same loss, data,
-# lr 5e-4 cosine, SPyNet frozen throughout), starting where it stands:
+# then trained 500 iterations as the shipped one was (same loss, lr 5e-4
+# cosine, SPyNet frozen throughout), on data/corpus/stage1 as the pinned
+# stage 1 exports it (export_stage1.py --chroma-420; since session 24 the
+# propagation-restarted stage 1, e0e8218b...), starting where it stands:
 # no zeroed last layer. Validation only at the end (the time goes to
 # training). Trained together with the EnhanceNet2 config of the same
 # name, so that both keep the one SPyNet and share flows at test time.
