@@ -11,7 +11,7 @@ with a total, a rate and an ETA (mmengine logs them only every
 reaches).
 """
 import logging
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -34,6 +34,10 @@ FILE_ONLY_PREFIXES = (
 )
 FILE_ONLY_SUFFIXES = ('is not a meta file, simply parsed as meta information',
                       )
+# the default hooks mmengine's Runner registers itself; a None value removes
+# one of these, and mmengine asserts on a None under any other name
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                          'param_scheduler', 'checkpoint')
 
 
 class FileOnlyFilter(logging.Filter):
@@ -66,8 +70,22 @@ class ConsoleSummaryRunner(Runner):
 
     The environment, the config dump, the ``paramwise_options`` lines and
     the hook table go to the work dir's log file only
-    (:func:`keep_details_in_file`); the runner is otherwise unchanged.
+    (:func:`keep_details_in_file`). Any ``default_hooks`` entry set to None
+    is left out, as mmengine does for its own six (so
+    ``--cfg-options default_hooks.flow_monitor=None`` turns that hook off
+    instead of failing an assertion); the runner is otherwise unchanged.
     """
+
+    def register_default_hooks(
+            self,
+            hooks: Optional[Dict[str, Union[Hook, Dict]]] = None) -> None:
+        if hooks is not None:
+            hooks = {
+                name: hook
+                for name, hook in hooks.items()
+                if hook is not None or name in MMENGINE_DEFAULT_HOOKS
+            }
+        super().register_default_hooks(hooks)
 
     def build_logger(self,
                      log_level: str = 'INFO',

@@ -1,11 +1,16 @@
 import logging
+import os.path as osp
 from types import SimpleNamespace
 
 import pytest
+from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.runner import Runner
 
 from astf_mm.engine import console
-from astf_mm.engine.console import LoopProgressHook, keep_details_in_file
+from astf_mm.engine.console import (ConsoleSummaryRunner, LoopProgressHook,
+                                    keep_details_in_file)
+from tests.utils import ROOT, SAMPLE_STAGE1
 
 
 def test_details_go_to_the_log_file_only(tmp_path, capsys):
@@ -75,3 +80,26 @@ def test_loop_progress_hook_counts_batches(monkeypatch):
     assert hook.bar is None
     with pytest.raises(ValueError, match="must be val or test, got"):
         LoopProgressHook(modes=('train', ))
+
+
+def test_a_default_hook_set_to_none_is_left_out(tmp_path):
+    # mmengine's Runner asserts on None for names outside its six defaults;
+    # ours removes any, and still removes a built-in one as mmengine does
+    cfg = Config.fromfile(osp.join(ROOT, SAMPLE_STAGE1))
+    cfg.merge_from_dict({
+        'work_dir': str(tmp_path / 'work'),
+        'default_hooks.flow_monitor': None,
+        'default_hooks.visualization': None,
+        'default_hooks.timer': None,
+        'train_dataloader': None, 'train_cfg': None, 'optim_wrapper': None,
+        'param_scheduler': None, 'val_dataloader': None, 'val_cfg': None,
+        'val_evaluator': None, 'test_dataloader': None, 'test_cfg': None,
+        'test_evaluator': None, 'launcher': 'none'})
+    with pytest.raises(AssertionError):
+        Runner.from_cfg(cfg.copy())
+    runner = ConsoleSummaryRunner.from_cfg(cfg)
+    names = [type(hook).__name__ for hook in runner.hooks]
+    for removed in ('FlowMonitorHook', 'SampleImagesHook', 'IterTimerHook'):
+        assert removed not in names
+    assert {'RuntimeInfoHook', 'DistSamplerSeedHook', 'LoggerHook',
+            'AtomicCheckpointHook'} <= set(names)
