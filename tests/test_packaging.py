@@ -71,7 +71,8 @@ def test_wheel_carries_configs_tools_and_sample_checkpoints(installed):
         names = set(wheel.namelist())
         repo = {
             path: f'astf_mm/.mim/{osp.relpath(path, ROOT)}'
-            for pattern in ('configs/**/*.py', 'tools/**/*.py',
+            for pattern in ('configs/**/*.py', 'configs/**/metafile.yml',
+                            'configs/**/README.md', 'tools/**/*.py',
                             'checkpoints/sample/*.pth')
             for path in glob.glob(osp.join(ROOT, pattern), recursive=True)
         }

@@ -16,7 +16,7 @@ tall, as ffmpeg's chroma planes of ``ceil(side / 2)`` samples). ``Cb`` and
 ``Cr`` are these differences times constants, so this is the
 least-squares projection of the output's chroma onto 4:2:0 frames, with
 luma untouched. Measured on the corpus validation videos with the sample
-stage 1: +0.013 dB PSNR, every video up (README, model zoo).
+stage 1: +0.013 dB PSNR, every video up (configs/astf/README.md).
 
 Only frames that are 4:2:0 themselves should lead to a projected output:
 :func:`is_chroma_420` tells them apart (decoded 4:2:0 frames lie within

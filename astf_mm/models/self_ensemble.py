@@ -6,7 +6,7 @@ undoes each on its output and averages them, as mmagic's ``BasicVSR``
 model does with its ``ensemble`` setting. Averaging removes the part of a
 small network's correction that depends on orientation; on the corpus
 validation split it lifted the sample stage 1 on every one of 32 videos
-(README, model zoo).
+(configs/astf/README.md).
 """
 from typing import Optional
 

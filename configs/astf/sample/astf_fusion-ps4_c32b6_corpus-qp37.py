@@ -37,7 +37,7 @@ model = dict(
             sha256='ec6215b5a28ef17b0a65cec6a1a75fe604401d7b234f9edad2edafe4e982daba')),
     # Every output gets the 4:2:0 chroma of its input and original (the
     # networks invent full-resolution chroma detail): +0.013-0.021 dB on
-    # every row on the corpus validation split (README, model zoo).
+    # every row on the corpus validation split (configs/astf/README.md).
     chroma_420=True,
     # Stage 1 on the 8 flips and transposes of each clip, averaged (mmagic's
     # SpatialTemporalEnsemble; 8x stage 1's time): +0.015 dB on the corpus

@@ -3,7 +3,7 @@
 # Why: the shipped EnhanceNet1 (b00a4928...) carries the SPyNet of stage
 # 1's first phase, which drifted to flows of about 1200 pixels at 1/4
 # resolution (the pretrained SPyNet: 0.75), so its propagated features
-# are zero and it refines frame by frame (README, model zoo, step 23).
+# are zero and it refines frame by frame (configs/astf/README.md, step 23).
 # What: the shipped weights with the pretrained SPyNet put back and the
 # weights that read the propagated features zeroed (the same output on
 # real clips), written by
@@ -19,7 +19,7 @@
 # no zeroed last layer. Validation only at the end (the time goes to
 # training). Trained together with the EnhanceNet2 config of the same
 # name, so that both keep the one SPyNet and share flows at test time.
-# The pair's rule (README, model zoo, step 24) is in the EnhanceNet2
+# The pair's rule (configs/astf/README.md, step 24) is in the EnhanceNet2
 # config.
 _base_ = './stage2_enhancenet1-lpips-lowpass-ps4_c32b6_1xb4-500_corpus-qp37.py'
 

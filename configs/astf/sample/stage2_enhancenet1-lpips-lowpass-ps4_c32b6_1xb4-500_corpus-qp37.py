@@ -5,7 +5,7 @@
 # scale, it darkened unseen clean wallpapers by 3-6 8-bit levels while its
 # texture error stayed at the input's (held-out mate_Aqua: -5.7 dB, nearly
 # all of it below 2-pixel Gaussian scale), and through the fusion that
-# kept the enhanced output below its input (README, model zoo). Texture
+# kept the enhanced output below its input (configs/astf/README.md). Texture
 # finer than the blocks is still left to LPIPS alone.
 _base_ = ['./stage2_enhancenet1-lpips-ps4_c32b6_1xb4-500_corpus-qp37.py']
 
