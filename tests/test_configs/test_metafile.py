@@ -1,6 +1,5 @@
 """The model zoo's metafile: what mim and mmengine read of it is true."""
 import glob
-import hashlib
 import os.path as osp
 import re
 
@@ -8,6 +7,7 @@ from mmengine.config import Config
 from mmengine.fileio import load
 from mmengine.hub import get_config
 
+from astf_mm.utils.checksum import sha256_of
 from astf_mm.utils.shipped_files import (SAMPLE_ASTF_CONFIG, SHIPPED_ROOT,
                                          resolve_shipped)
 from tests.utils import ROOT
@@ -26,7 +26,11 @@ HELDOUT_ROWS = {
 
 
 def models() -> dict:
-    return {m['Name']: m for m in load(osp.join(ROOT, METAFILE))['Models']}
+    listed = load(osp.join(ROOT, METAFILE))['Models']
+    by_name = {m['Name']: m for m in listed}
+    # names are unique: mmengine keys its lookup by them
+    assert len(by_name) == len(listed)
+    return by_name
 
 
 def test_model_index_imports_the_metafile():
@@ -38,8 +42,6 @@ def test_model_index_imports_the_metafile():
 
 def test_listed_configs_exist_and_are_named_by_their_files():
     listed = models()
-    # names are unique: mmengine keys its lookup by them
-    assert len(listed) == len(load(osp.join(ROOT, METAFILE))['Models'])
     for name, model in listed.items():
         assert model['In Collection'] == 'ASTF'
         assert osp.basename(model['Config']) == name + '.py'
@@ -60,8 +62,7 @@ def test_weights_are_the_pinned_shipped_checkpoints():
     weights = [m['Weights'] for m in models().values() if 'Weights' in m]
     assert sorted(weights) == sorted(pins)
     for path in weights:
-        with open(resolve_shipped(path), 'rb') as f:
-            assert hashlib.sha256(f.read()).hexdigest() == pins[path]
+        assert sha256_of(resolve_shipped(path)) == pins[path]
 
 
 def heldout_averages() -> dict:
